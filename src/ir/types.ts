@@ -1,0 +1,181 @@
+/**
+ * The intermediate representation (IR): one typed model per FHIR version, built from
+ * StructureDefinition snapshots. Every emitter reads this and nothing else; differences between FHIR
+ * versions are data here, never `if (version === ...)` in an emitter.
+ */
+
+export type FhirVersionId = 'dstu2' | 'stu3' | 'r4';
+
+/** A canonical URL such as `http://hl7.org/fhir/StructureDefinition/Patient` (without `|version`). */
+export type CanonicalUrl = string & { readonly __brand: 'CanonicalUrl' };
+/** An element path as a StructureDefinition writes it, such as `Patient.contact.gender` or `Observation.value[x]`. */
+export type ElementPath = string & { readonly __brand: 'ElementPath' };
+
+export const asCanonical = (url: string): CanonicalUrl => url as CanonicalUrl;
+export const asPath = (path: string): ElementPath => path as ElementPath;
+
+export interface VersionInfo {
+  id: FhirVersionId;
+  /** `4.0.1`, `3.0.1`, `1.0.2`. */
+  fhirVersion: string;
+  /** `R4`, `STU3`, `DSTU2`. */
+  label: string;
+  /** The packages the model was built from, as `name@version`. */
+  packages: string[];
+}
+
+/** One FHIR version: every primitive, complex data type and resource of its core package. */
+export interface FhirModel {
+  version: VersionInfo;
+  primitives: PrimitiveType[];
+  complexTypes: ComplexType[];
+  /** Every resource, including the abstract `Resource` and `DomainResource`. */
+  resources: ResourceType[];
+}
+
+export type JsonType = 'string' | 'number' | 'integer' | 'boolean';
+
+export interface PrimitiveType {
+  kind: 'primitive';
+  name: string;
+  url: CanonicalUrl;
+  /** The primitive it specialises (`code` -> `string`), when there is one. */
+  base?: string;
+  /** The JSON type of its value in this version (`decimal` is a number, `integer64` a string). */
+  jsonType: JsonType;
+  /** The FHIR regex for the value, unanchored as the specification writes it; absent when none is given. */
+  regex?: string;
+  /** Inclusive bounds, for integer types (`positiveInt` >= 1, `unsignedInt` >= 0). */
+  minValue?: number;
+  maxValue?: number;
+  description: string;
+}
+
+/** Members shared by resources, complex data types and backbone elements. */
+interface StructureMembers {
+  /** The type's own name: `Patient`, `HumanName`, or a backbone's class name such as `PatientContact`. */
+  name: string;
+  description: string;
+  /** All elements of the type in StructureDefinition order (inherited ones included), choices expanded. */
+  elements: Element[];
+  /** Choice groups (`value[x]`) of the type: at most one variant may be present. */
+  choices: ChoiceGroup[];
+}
+
+export interface ComplexType extends StructureMembers {
+  kind: 'complex-type';
+  url: CanonicalUrl;
+  abstract: boolean;
+  /** The type it specialises (`Element`, `BackboneElement`, `Quantity` for `Age` ...). */
+  base?: string;
+  /** Set when the type is a constraint on another type rather than a specialization (STU3 `Age` on `Quantity`). */
+  constraintOn?: string;
+  backbones: BackboneType[];
+}
+
+export interface ResourceType extends StructureMembers {
+  kind: 'resource';
+  url: CanonicalUrl;
+  abstract: boolean;
+  /** `DomainResource`, `Resource`, or none for `Resource` itself. */
+  base?: string;
+  backbones: BackboneType[];
+  /** Search parameters that apply to this resource, the common ones (`_id`, `_lastUpdated` ...) included. */
+  searchParameters: SearchParameter[];
+}
+
+/** A backbone element with a class name of its own, e.g. `PatientContact` for `Patient.contact`. */
+export interface BackboneType extends StructureMembers {
+  kind: 'backbone';
+  /** The element path that defines it, `Patient.contact`. */
+  path: ElementPath;
+  /** The resource or data type it belongs to. */
+  owner: string;
+}
+
+export type TypeDefinition = PrimitiveType | ComplexType | ResourceType | BackboneType;
+
+/** What an element's value is. After choice expansion each element has exactly one. */
+export type TypeRef =
+  | { kind: 'primitive'; name: string }
+  | { kind: 'complex'; name: string; profiles?: CanonicalUrl[]; targetProfiles?: CanonicalUrl[] }
+  | { kind: 'backbone'; name: string }
+  /** A resource: `Resource` means any resource, dispatched by `resourceType`. */
+  | { kind: 'resource'; name: string };
+
+export interface Element {
+  /** JSON property name: `gender`, or the variant name `valueQuantity` for a choice. */
+  name: string;
+  /** The path as the StructureDefinition writes it (`Observation.value[x]` for every variant). */
+  path: ElementPath;
+  min: number;
+  max: number | '*';
+  /** Whether the JSON form is an array (from the base definition's max, as FHIR's JSON rules say). */
+  isArray: boolean;
+  type: TypeRef;
+  /** Set on choice variants: the group they belong to. */
+  choice?: { group: string; path: ElementPath };
+  /** For elements that reuse another element's structure (`Questionnaire.item.item`). */
+  contentReference?: ElementPath;
+  binding?: Binding;
+  fixed?: unknown;
+  pattern?: unknown;
+  isModifier: boolean;
+  isSummary: boolean;
+  short: string;
+}
+
+export interface ChoiceGroup {
+  /** `value` for `value[x]`. */
+  name: string;
+  path: ElementPath;
+  min: number;
+  /** The JSON property names of the variants, in definition order: `valueQuantity`, `valueString` ... */
+  variants: string[];
+}
+
+export type BindingStrength = 'required' | 'extensible' | 'preferred' | 'example';
+
+export interface Binding {
+  strength: BindingStrength;
+  /** The bound ValueSet, whatever the version calls it (`valueSetReference`, `valueSetUri`, `valueSet`). */
+  valueSet?: CanonicalUrl;
+  description?: string;
+  /** For required bindings: the codes of the expanded ValueSet, when it can be expanded from the package. */
+  codes?: string[];
+  /** For required bindings whose codes cannot be listed (external code system): why. */
+  unresolved?: string;
+}
+
+export type SearchParamType =
+  | 'number'
+  | 'date'
+  | 'string'
+  | 'token'
+  | 'reference'
+  | 'quantity'
+  | 'uri'
+  | 'composite'
+  | 'special';
+
+export interface SearchParameter {
+  /** The name used in URLs: `gender`, `_id`. */
+  code: string;
+  url: CanonicalUrl;
+  type: SearchParamType;
+  description: string;
+  /** The FHIRPath expression restricted to this resource (STU3, R4); absent in DSTU2. */
+  expression?: string;
+  /** The XPath (DSTU2 and STU3), restricted to this resource. */
+  xpath?: string;
+  /** Resource types a reference parameter may point to. */
+  targets: string[];
+  /** Modifiers the definition lists (R4); empty when the version does not say. */
+  modifiers: string[];
+  /** Prefixes the definition lists (R4); empty when the version does not say. */
+  comparators: string[];
+  /** For composite parameters: the component parameters and their expressions. */
+  components: { definition: CanonicalUrl; expression: string }[];
+  /** True for parameters that apply to every resource (from `Resource` or `DomainResource`). */
+  common: boolean;
+}
