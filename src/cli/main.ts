@@ -6,7 +6,9 @@ import { type GlobalOptions, readVersion } from './options';
 /** Builds the commander program. Commands only parse and call the library; errors surface here. */
 export function buildProgram(): Command {
   const program = new Command('fhirgen')
-    .description('Generate typed FHIR classes, strict validators and secure FHIR servers for DSTU2, STU3 and R4')
+    .description(
+      'Generate typed FHIR classes, strict validators and secure FHIR servers for DSTU2, STU3 and R4',
+    )
     .version(readVersion(), '-V, --version', 'print the fhirgen version')
     .option('--registry <url>', 'FHIR package registry (env FHIRGEN_REGISTRY)')
     .option('--cache <dir>', 'FHIR package cache folder (env FHIRGEN_CACHE, default ~/.fhir/packages)')

@@ -1,5 +1,5 @@
-import { readTarball } from './archive';
 import { FhirgenError } from '../errors';
+import { readTarball } from './archive';
 import type { FhirResourceJson, LoadedPackage, PackageManifest } from './types';
 
 const MANIFEST = 'package/package.json';
@@ -58,7 +58,11 @@ export function parseJson(bytes: Buffer | string, location: string): unknown {
 }
 
 function isResource(json: unknown): json is FhirResourceJson {
-  return typeof json === 'object' && json !== null && typeof (json as { resourceType?: unknown }).resourceType === 'string';
+  return (
+    typeof json === 'object' &&
+    json !== null &&
+    typeof (json as { resourceType?: unknown }).resourceType === 'string'
+  );
 }
 
 function bundleEntries(bundle: FhirResourceJson): FhirResourceJson[] {
