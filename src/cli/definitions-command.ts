@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
+import { registerShowCommand } from './show-command';
 
 /** `fhirgen definitions fetch|list|show`. */
 export function registerDefinitionsCommands(program: Command): void {
-  program.command('definitions').description('fetch, list and inspect FHIR definition packages');
+  const definitions = program
+    .command('definitions')
+    .description('fetch, list and inspect FHIR definition packages');
+  registerShowCommand(definitions);
 }

@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** `fhirgen definitions show <package> <TypeName> [--json]`. */
+export function registerShowCommand(_definitions: Command): void {}
