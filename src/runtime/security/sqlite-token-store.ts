@@ -1,0 +1,191 @@
+import Database from 'better-sqlite3';
+import type { CounterValue, IssuedToken, TokenState, TokenStore } from './token-store';
+
+/**
+ * The embedded token store: one SQLite file in WAL mode. WAL with `synchronous = NORMAL` keeps every
+ * committed transaction across a crash of the process (SQLite "WAL mode" documentation: only a power
+ * loss or OS crash may roll back the last transactions), which is the durability the revocation list
+ * needs; `FULL` can be chosen for power-loss durability at the price of one fsync per write.
+ */
+export interface SqliteTokenStoreOptions {
+  /** A file path, or `:memory:` for tests. */
+  file: string;
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS issued (
+  jti TEXT PRIMARY KEY,
+  subject TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  superseded_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS issued_by_owner ON issued (subject, client_id) WHERE superseded_at IS NULL;
+CREATE TABLE IF NOT EXISTS revoked (
+  jti TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bindings (
+  jti TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocks (
+  address TEXT PRIMARY KEY,
+  until_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+  key TEXT PRIMARY KEY,
+  reset_at INTEGER NOT NULL,
+  count INTEGER NOT NULL
+);
+`;
+
+interface IssuedRow {
+  jti: string;
+  subject: string;
+  client_id: string;
+  fingerprint: string;
+  issued_at: number;
+  expires_at: number;
+  superseded_at: number | null;
+}
+
+interface RevokedRow {
+  jti: string;
+  reason: string;
+  revoked_at: number;
+}
+
+export class SqliteTokenStore implements TokenStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(options: SqliteTokenStoreOptions) {
+    this.db = new Database(options.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    // Several processes may share the file (a restart overlapping the old instance): wait, do not fail.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.statements = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      supersedeOwner: db.prepare(
+        'UPDATE issued SET superseded_at = ? WHERE subject = ? AND client_id = ? AND superseded_at IS NULL RETURNING jti',
+      ),
+      insertIssued: db.prepare(
+        'INSERT INTO issued (jti, subject, client_id, fingerprint, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      selectIssued: db.prepare('SELECT * FROM issued WHERE jti = ?'),
+      selectRevoked: db.prepare('SELECT jti, reason, revoked_at FROM revoked WHERE jti = ?'),
+      insertRevoked: db.prepare(
+        'INSERT INTO revoked (jti, reason, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING',
+      ),
+      insertBinding: db.prepare(
+        'INSERT INTO bindings (jti, address, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO NOTHING',
+      ),
+      selectBinding: db.prepare('SELECT address FROM bindings WHERE jti = ?'),
+      upsertBlock: db.prepare(
+        'INSERT INTO blocks (address, until_ms) VALUES (?, ?) ON CONFLICT (address) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)',
+      ),
+      selectBlock: db.prepare('SELECT until_ms FROM blocks WHERE address = ? AND until_ms > ?'),
+      bumpCounter: db.prepare(
+        `INSERT INTO counters (key, reset_at, count) VALUES (@key, @resetAt, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN reset_at <= @now THEN 1 ELSE count + 1 END,
+           reset_at = CASE WHEN reset_at <= @now THEN @resetAt ELSE reset_at END
+         RETURNING count, reset_at`,
+      ),
+      purgeIssued: db.prepare('DELETE FROM issued WHERE expires_at < ?'),
+      purgeRevoked: db.prepare('DELETE FROM revoked WHERE expires_at < ?'),
+      purgeBindings: db.prepare('DELETE FROM bindings WHERE expires_at < ?'),
+      purgeBlocks: db.prepare('DELETE FROM blocks WHERE until_ms <= ?'),
+      purgeCounters: db.prepare('DELETE FROM counters WHERE reset_at <= ?'),
+    };
+  }
+
+  async recordIssued(token: IssuedToken): Promise<string[]> {
+    const s = this.statements;
+    const run = this.db.transaction((t: IssuedToken) => {
+      const superseded = s.supersedeOwner.all(t.issuedAt, t.subject, t.clientId) as { jti: string }[];
+      s.insertIssued.run(t.jti, t.subject, t.clientId, t.fingerprint, t.issuedAt, t.expiresAt);
+      return superseded.map((row) => row.jti);
+    });
+    return run.immediate(token);
+  }
+
+  async state(jti: string): Promise<TokenState> {
+    const issued = this.statements.selectIssued.get(jti) as IssuedRow | undefined;
+    const revoked = this.statements.selectRevoked.get(jti) as RevokedRow | undefined;
+    const state: TokenState = {};
+    if (issued) {
+      state.issued = {
+        jti: issued.jti,
+        subject: issued.subject,
+        clientId: issued.client_id,
+        fingerprint: issued.fingerprint,
+        issuedAt: issued.issued_at,
+        expiresAt: issued.expires_at,
+        ...(issued.superseded_at === null ? {} : { supersededAt: issued.superseded_at }),
+      };
+    }
+    if (revoked)
+      state.revocation = { jti: revoked.jti, reason: revoked.reason, revokedAt: revoked.revoked_at };
+    return state;
+  }
+
+  async revoke(jti: string, reason: string, expiresAt: number, now = Date.now()): Promise<boolean> {
+    const result = this.statements.insertRevoked.run(jti, reason, Math.floor(now / 1000), expiresAt);
+    return result.changes === 1;
+  }
+
+  async bindAddress(jti: string, address: string, expiresAt: number): Promise<string> {
+    this.statements.insertBinding.run(jti, address, expiresAt);
+    const row = this.statements.selectBinding.get(jti) as { address: string };
+    return row.address;
+  }
+
+  async blockAddress(address: string, until: number): Promise<void> {
+    this.statements.upsertBlock.run(address, until);
+  }
+
+  async blockedUntil(address: string, now: number): Promise<number | undefined> {
+    const row = this.statements.selectBlock.get(address, now) as { until_ms: number } | undefined;
+    return row?.until_ms;
+  }
+
+  async increment(key: string, windowMs: number, now: number): Promise<CounterValue> {
+    const row = this.statements.bumpCounter.get({ key, now, resetAt: now + windowMs }) as {
+      count: number;
+      reset_at: number;
+    };
+    return { count: row.count, resetAt: row.reset_at };
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    const s = this.statements;
+    const seconds = Math.floor(now / 1000);
+    const purge = this.db.transaction(
+      () =>
+        s.purgeIssued.run(seconds).changes +
+        s.purgeRevoked.run(seconds).changes +
+        s.purgeBindings.run(seconds).changes +
+        s.purgeBlocks.run(now).changes +
+        s.purgeCounters.run(now).changes,
+    );
+    return purge();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

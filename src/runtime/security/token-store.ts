@@ -1,0 +1,75 @@
+/**
+ * The token state a security runtime keeps between requests and across restarts: fingerprints of
+ * issued tokens (tamper detection), supersession per subject and client, revocations by `jti`
+ * (RFC 7009 §2: revocation applies to the token, which we identify by its `jti`), first-seen address
+ * bindings, address blocks, and fixed-window counters (rate limits and abuse detection).
+ *
+ * Every method is asynchronous so that a networked implementation (Redis) can sit behind the same
+ * interface; the embedded SQLite one answers synchronously inside.
+ */
+
+/** What the token service records when it issues an access token. */
+export interface IssuedToken {
+  jti: string;
+  subject: string;
+  clientId: string;
+  /** SHA-256 of the exact compact serialisation that was handed out (base64url). */
+  fingerprint: string;
+  /** Epoch seconds. */
+  issuedAt: number;
+  /** Epoch seconds; records can be purged after this (plus clock skew). */
+  expiresAt: number;
+}
+
+export interface IssuedRecord extends IssuedToken {
+  /** Epoch seconds at which a newer token for the same subject and client replaced this one. */
+  supersededAt?: number;
+}
+
+export interface Revocation {
+  jti: string;
+  reason: string;
+  /** Epoch seconds. */
+  revokedAt: number;
+}
+
+/** Everything known about one `jti`, read in one call on the hot path. */
+export interface TokenState {
+  issued?: IssuedRecord;
+  revocation?: Revocation;
+}
+
+export interface CounterValue {
+  count: number;
+  /** Epoch milliseconds at which the current window ends. */
+  resetAt: number;
+}
+
+export interface TokenStore {
+  /**
+   * Records a newly issued token and supersedes every earlier token of the same subject and client
+   * that is not yet superseded. Returns the `jti`s it superseded (for the audit log).
+   */
+  recordIssued(token: IssuedToken): Promise<string[]>;
+  state(jti: string): Promise<TokenState>;
+  /**
+   * Revokes a `jti` (idempotent: the first reason is kept). `expiresAt` (epoch seconds) says when the
+   * revocation may be forgotten because the token would have expired anyway. Returns true when this
+   * call revoked it, false when it was already revoked.
+   */
+  revoke(jti: string, reason: string, expiresAt: number, now?: number): Promise<boolean>;
+  /**
+   * Binds a `jti` to the first address it is used from, and returns the address it is bound to
+   * (the given one on first use). Used for tokens that carry no address claim (external issuers).
+   */
+  bindAddress(jti: string, address: string, expiresAt: number): Promise<string>;
+  /** Blocks an address until `until` (epoch milliseconds); a later block extends an earlier one. */
+  blockAddress(address: string, until: number): Promise<void>;
+  /** The epoch milliseconds until which the address is blocked, or undefined when it is not. */
+  blockedUntil(address: string, now: number): Promise<number | undefined>;
+  /** Counts one event under `key` in a fixed window of `windowMs` starting at its first event. */
+  increment(key: string, windowMs: number, now: number): Promise<CounterValue>;
+  /** Deletes what can no longer matter: expired tokens, revocations, bindings, blocks and counters. */
+  purgeExpired(now: number): Promise<number>;
+  close(): Promise<void>;
+}
