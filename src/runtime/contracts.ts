@@ -33,6 +33,12 @@ export interface SearchParam {
   modifier?: string;
   /** For chained parameters (`subject:Patient.name`): the target type and the parameter on it. */
   chain?: { targetType?: string; param: SearchParam };
+  /**
+   * For reverse chaining (`_has:Observation:patient:code=1234`, STU3 and later): resources of `type`
+   * whose reference parameter `reference` points at the match, and that match `param`.
+   */
+  reverse?: { type: string; reference: string; param: SearchParam };
+  /** Empty when the values sit in `chain.param` or `reverse.param`. */
   values: SearchValue[];
 }
 
@@ -48,6 +54,15 @@ export interface IncludeDirective {
   iterate: boolean;
 }
 
+/**
+ * Where a page starts: after (next) or before (previous) the row whose sort values and id are `key`.
+ * Keyset paging keeps pages free of duplicates and gaps while other clients write.
+ */
+export interface PageCursor {
+  direction: 'next' | 'previous';
+  key: (string | number | null)[];
+}
+
 export type SummaryMode = 'true' | 'false' | 'count' | 'text' | 'data';
 
 export interface SearchQuery {
@@ -61,6 +76,8 @@ export interface SearchQuery {
   summary?: SummaryMode;
   elements?: string[];
   total?: 'none' | 'estimate' | 'accurate';
+  /** Keyset paging state decoded from a `next`/`previous` link (`_cursor`); absent on the first page. */
+  cursor?: PageCursor;
   /** Parameters ignored under `Prefer: handling=lenient`, with why, for the Bundle's OperationOutcome. */
   ignored: { name: string; reason: string }[];
 }

@@ -1,0 +1,125 @@
+/**
+ * Generator side: builds a resource's search table from the IR. This is the one file of this folder
+ * that reads the IR, so it is not copied into generated projects; the emitter writes its result as
+ * plain data next to the version's classes.
+ */
+import type { ResourceType, SearchParameter } from '../../ir/types';
+import type { CompositeComponent, SearchParamDef, SearchTable } from './table';
+import { xpathToFhirPath } from './xpath';
+
+export function toSearchTable(resource: ResourceType): SearchTable {
+  const params: Record<string, SearchParamDef> = {};
+  for (const parameter of resource.searchParameters) {
+    params[parameter.code] = toParamDef(parameter, resource);
+  }
+  for (const composite of expandDstu2Composites(resource, params)) params[composite.code] = composite;
+  return { resourceType: resource.name, params };
+}
+
+function toParamDef(parameter: SearchParameter, resource: ResourceType): SearchParamDef {
+  const def: SearchParamDef = {
+    code: parameter.code,
+    type: parameter.type,
+    targets: [...parameter.targets],
+    modifiers: [...parameter.modifiers],
+    comparators: [...parameter.comparators],
+    components: [],
+    common: parameter.common,
+  };
+  if (parameter.xpath) def.xpath = parameter.xpath;
+  const expression = parameter.expression ?? (parameter.xpath ? xpathToFhirPath(parameter.xpath) : undefined);
+  if (expression) def.expression = expression;
+  if (parameter.type === 'composite') {
+    const components = resolveComponents(parameter, resource);
+    if (components) def.components = components;
+    else def.unsupported = 'its components do not name search parameters of this resource';
+    // A composite's components are evaluated on the nodes its expression selects; DSTU2 has none, so
+    // components are then evaluated from the resource itself.
+    if (!def.expression) def.expression = resource.name;
+  } else if (parameter.type === 'special') {
+    def.unsupported = 'special parameters have no generic matching rule (search.html#special)';
+  } else if (!def.expression) {
+    def.unsupported = 'the definition has neither a FHIRPath expression nor a translatable xpath';
+  }
+  return def;
+}
+
+function resolveComponents(parameter: SearchParameter, resource: ResourceType): CompositeComponent[] | undefined {
+  if (parameter.components.length > 0) {
+    const out: CompositeComponent[] = [];
+    for (const component of parameter.components) {
+      const target = resource.searchParameters.find((p) => p.url === component.definition);
+      if (!target) return undefined;
+      out.push({ code: target.code, type: target.type, expression: component.expression });
+    }
+    return out;
+  }
+  return splitCompositeCode(parameter.code, resource);
+}
+
+/**
+ * DSTU2 composites have no component list: their name joins two parameter names with `-`
+ * (`code-value-quantity` = `code` + `value-quantity`), as the DSTU2 search page describes.
+ */
+function splitCompositeCode(code: string, resource: ResourceType): CompositeComponent[] | undefined {
+  const byCode = new Map(resource.searchParameters.map((p) => [p.code, p]));
+  for (let i = code.indexOf('-'); i > 0; i = code.indexOf('-', i + 1)) {
+    const left = byCode.get(code.slice(0, i));
+    const right = byCode.get(code.slice(i + 1));
+    if (left && right && isTopLevel(left) && isTopLevel(right)) {
+      return [left, right].map((p) => ({ code: p.code, type: p.type, expression: componentPath(p) }));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Components evaluated from the resource root belong together only when each selects a direct child of
+ * the resource: `Observation.component.code` and `Observation.component.value` could come from two
+ * different components, which is not what a composite search means.
+ */
+function isTopLevel(parameter: SearchParameter): boolean {
+  if (parameter.type === 'composite') return false;
+  const path = componentPath(parameter);
+  return path !== '' && path.split(' | ').every((alt) => /^[A-Za-z]+\.[A-Za-z]+$/.test(alt.trim()));
+}
+
+function componentPath(parameter: SearchParameter): string {
+  return parameter.expression ?? (parameter.xpath ? (xpathToFhirPath(parameter.xpath) ?? '') : '');
+}
+
+/**
+ * DSTU2 names some composites with a choice suffix (`code-value-[x]`): the parameters it stands for
+ * are the ones whose right part exists (`code-value-quantity`, `code-value-concept` ...).
+ */
+function expandDstu2Composites(resource: ResourceType, params: Record<string, SearchParamDef>): SearchParamDef[] {
+  const out: SearchParamDef[] = [];
+  for (const parameter of resource.searchParameters) {
+    if (parameter.type !== 'composite' || !parameter.code.endsWith('-[x]') || parameter.components.length > 0) {
+      continue;
+    }
+    const stem = parameter.code.slice(0, -'[x]'.length);
+    for (const other of resource.searchParameters) {
+      if (other.type === 'composite') continue;
+      for (let i = stem.indexOf('-'); i > 0; i = stem.indexOf('-', i + 1)) {
+        const left = resource.searchParameters.find((p) => p.code === stem.slice(0, i));
+        const rightStem = stem.slice(i + 1);
+        if (!left || !isTopLevel(left) || !isTopLevel(other)) continue;
+        if (!other.code.startsWith(rightStem) || other.code === rightStem) continue;
+        const code = `${left.code}-${other.code}`;
+        if (Object.hasOwn(params, code)) continue;
+        out.push({
+          code,
+          type: 'composite',
+          expression: resource.name,
+          targets: [],
+          modifiers: [],
+          comparators: [],
+          components: [left, other].map((p) => ({ code: p.code, type: p.type, expression: componentPath(p) })),
+          common: false,
+        });
+      }
+    }
+  }
+  return out;
+}
