@@ -1,8 +1,9 @@
 import { FhirgenError } from '../errors';
 import { readTarball } from './archive';
-import type { FhirResourceJson, LoadedPackage, PackageManifest } from './types';
+import { ResourceCollector } from './collector';
+import type { LoadedPackage, PackageManifest } from './types';
 
-const MANIFEST = 'package/package.json';
+export const MANIFEST = 'package/package.json';
 
 /** Reads a FHIR package `.tgz` (files under `package/`) into memory. */
 export async function readPackageArchive(file: string): Promise<LoadedPackage> {
@@ -15,31 +16,34 @@ export async function readPackageArchive(file: string): Promise<LoadedPackage> {
  */
 export function parsePackageFiles(files: Map<string, Buffer>, source: string): LoadedPackage {
   const manifestBytes = files.get(MANIFEST);
-  if (!manifestBytes) {
-    throw new FhirgenError('MISSING_PACKAGE_JSON', 'not a FHIR package: package/package.json is missing', {
-      location: source,
-      hint: 'check that the file is a FHIR npm package (a .tgz whose files sit under package/)',
-    });
-  }
-  const manifest = parseJson(manifestBytes, `${source}:${MANIFEST}`) as PackageManifest;
-  const resources: FhirResourceJson[] = [];
+  if (!manifestBytes) throw missingManifest(source);
+  const manifest = parseManifest(manifestBytes, `${source}:${MANIFEST}`);
+  const collector = new ResourceCollector();
   for (const [name, bytes] of files) {
-    if (!isResourceFile(name)) continue;
-    const json = parseJson(bytes, `${source}:${name}`);
-    if (!isResource(json)) continue;
-    resources.push(json);
-    if (json.resourceType === 'Bundle') resources.push(...bundleEntries(json));
+    if (isResourceFile(name)) collector.add(parseJson(bytes, `${source}:${name}`));
   }
+  return toLoadedPackage(manifest, collector, source);
+}
+
+export function toLoadedPackage(
+  manifest: PackageManifest,
+  collector: ResourceCollector,
+  source: string,
+): LoadedPackage {
   return {
     id: { name: manifest.name, version: manifest.version },
     manifest,
     fhirVersion: fhirVersionOf(manifest),
-    resources,
+    resources: collector.resources,
     source,
   };
 }
 
-function isResourceFile(name: string): boolean {
+/**
+ * Resources of a package are the JSON files directly in `package/` (NPM Package Specification,
+ * https://confluence.hl7.org/display/FHIR/NPM+Package+Specification); sub-folders hold other material.
+ */
+export function isResourceFile(name: string): boolean {
   if (!name.startsWith('package/') || !name.endsWith('.json')) return false;
   const rest = name.slice('package/'.length);
   return !rest.includes('/') && rest !== 'package.json' && !rest.startsWith('.');
@@ -57,20 +61,26 @@ export function parseJson(bytes: Buffer | string, location: string): unknown {
   }
 }
 
-function isResource(json: unknown): json is FhirResourceJson {
-  return (
-    typeof json === 'object' &&
-    json !== null &&
-    typeof (json as { resourceType?: unknown }).resourceType === 'string'
-  );
+/** Parses `package/package.json` and checks the two fields every package must have. */
+export function parseManifest(bytes: Buffer | string, location: string): PackageManifest {
+  const json = parseJson(bytes, location) as Partial<PackageManifest> | null;
+  if (typeof json?.name !== 'string' || typeof json.version !== 'string') {
+    throw new FhirgenError('MISSING_PACKAGE_JSON', 'package.json has no name or version', {
+      location,
+      hint: 'check that the file is a FHIR npm package',
+    });
+  }
+  return json as PackageManifest;
 }
 
-function bundleEntries(bundle: FhirResourceJson): FhirResourceJson[] {
-  const entries = Array.isArray(bundle.entry) ? (bundle.entry as { resource?: unknown }[]) : [];
-  return entries.map((entry) => entry.resource).filter(isResource);
+export function missingManifest(source: string): FhirgenError {
+  return new FhirgenError('MISSING_PACKAGE_JSON', 'not a FHIR package: package/package.json is missing', {
+    location: source,
+    hint: 'check that the file is a FHIR npm package (a .tgz whose files sit under package/)',
+  });
 }
 
 /** Core packages are named after their FHIR version; IGs list it in `fhirVersions`. */
-function fhirVersionOf(manifest: PackageManifest): string {
+export function fhirVersionOf(manifest: PackageManifest): string {
   return manifest.fhirVersions?.[0] ?? manifest['fhir-version-list']?.[0] ?? manifest.version;
 }

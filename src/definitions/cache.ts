@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import path from 'node:path';
+import { x as extract } from 'tar';
+import { FhirgenError } from '../errors';
+import { canonicalPackageKey, equivalentNames } from './aliases';
+import { readFolderManifest } from './folder';
+import { fhirVersionOf } from './package';
+import type { PackageId, PackageManifest } from './types';
+
+/**
+ * The shared FHIR package cache: one folder per package, `<cache>/<name>#<version>/package/...`, the
+ * layout FHIR tools use (https://confluence.hl7.org/display/FHIR/FHIR+Package+Cache).
+ */
+export const packageFolder = (cache: string, id: PackageId): string =>
+  path.join(cache, `${id.name}#${id.version}`);
+
+/** fhirgen's own note beside `package/`: the sha256 of the archive the folder was unpacked from. */
+const ORIGIN_FILE = '.fhirgen-origin.json';
+const TEMP_PREFIX = '.fhirgen-tmp-';
+
+export interface PackageOrigin {
+  sha256: string;
+  source: string;
+}
+
+/** The cached folder of a package under any of its names, if a complete one is there. */
+export function findCached(cache: string, id: PackageId): string | undefined {
+  for (const name of equivalentNames(id)) {
+    const dir = packageFolder(cache, { name, version: id.version });
+    if (existsSync(path.join(dir, 'package', 'package.json'))) return dir;
+  }
+  return undefined;
+}
+
+export function readOrigin(dir: string): PackageOrigin | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, ORIGIN_FILE), 'utf8')) as PackageOrigin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fresh temporary path inside the cache, so that the final rename stays on one file system. */
+export function tempPath(cache: string, suffix = ''): string {
+  mkdirSync(cache, { recursive: true });
+  return path.join(cache, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}${suffix}`);
+}
+
+/**
+ * Unpacks a verified archive into the cache atomically: into a temporary folder first, checked, then
+ * renamed into place, so that an interrupted run never leaves a folder that looks like a package.
+ */
+export async function installArchive(
+  cache: string,
+  id: PackageId,
+  archive: string,
+  origin: PackageOrigin,
+): Promise<{ dir: string; manifest: PackageManifest }> {
+  const temp = tempPath(cache);
+  try {
+    mkdirSync(temp);
+    await unpack(archive, temp);
+    const manifest = readFolderManifest(temp);
+    checkIdentity(id, manifest, origin.source);
+    writeFileSync(path.join(temp, ORIGIN_FILE), `${JSON.stringify(origin, null, 2)}\n`);
+    const dir = packageFolder(cache, id);
+    try {
+      await rename(temp, dir);
+    } catch (error) {
+      // Another process put the same package in place first; theirs is as good as ours.
+      if (!findCached(cache, id)) throw error;
+      rmSync(temp, { recursive: true, force: true });
+    }
+    return { dir, manifest };
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function unpack(archive: string, into: string): Promise<void> {
+  try {
+    await extract({
+      file: archive,
+      cwd: into,
+      strict: true,
+      preserveOwner: false,
+      // Regular files and folders only: links in a downloaded archive could point outside the cache.
+      filter: (_path, entry) => {
+        const type = (entry as { type?: string }).type;
+        return type === 'File' || type === 'Directory' || type === 'OldFile';
+      },
+    });
+  } catch (cause) {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    throw new FhirgenError('CORRUPT_ARCHIVE', `the package archive is corrupt or truncated${reason}`, {
+      location: archive,
+      hint: 'nothing was cached; fetch it again, or check the file',
+      cause,
+    });
+  }
+}
+
+function checkIdentity(id: PackageId, manifest: PackageManifest, source: string): void {
+  if (canonicalPackageKey(manifest) === canonicalPackageKey(id)) return;
+  throw new FhirgenError(
+    'REGISTRY_ERROR',
+    `asked for ${id.name}@${id.version} but the archive holds ${manifest.name}@${manifest.version}`,
+    { location: source, hint: 'check --registry (or FHIRGEN_REGISTRY); nothing was cached' },
+  );
+}
+
+export interface CacheEntry {
+  id: PackageId;
+  dir: string;
+  fhirVersion: string;
+  /** Bytes of all files in the folder. */
+  size: number;
+}
+
+/** The complete packages in the cache, sorted by name and version; temporary folders are left out. */
+export function listCache(cache: string): CacheEntry[] {
+  if (!existsSync(cache)) return [];
+  const entries: CacheEntry[] = [];
+  for (const entry of readdirSync(cache, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.') || !entry.name.includes('#')) continue;
+    const dir = path.join(cache, entry.name);
+    if (!existsSync(path.join(dir, 'package', 'package.json'))) continue;
+    const manifest = readFolderManifest(dir);
+    const hash = entry.name.indexOf('#');
+    const id = { name: entry.name.slice(0, hash), version: entry.name.slice(hash + 1) };
+    entries.push({ id, dir, fhirVersion: fhirVersionOf(manifest), size: folderSize(dir) });
+  }
+  return entries.sort((a, b) => a.dir.localeCompare(b.dir));
+}
+
+function folderSize(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
