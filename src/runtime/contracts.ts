@@ -90,6 +90,8 @@ export interface Principal {
   /** The patient in context, for `patient/` scopes. */
   patient?: string;
   tokenId: string;
+  /** When the token expires (epoch seconds), so that a revocation is kept exactly as long as it matters. */
+  expiresAt?: number;
 }
 
 /** Handed to every service call. */
