@@ -44,7 +44,10 @@ function toParamDef(parameter: SearchParameter, resource: ResourceType): SearchP
   return def;
 }
 
-function resolveComponents(parameter: SearchParameter, resource: ResourceType): CompositeComponent[] | undefined {
+function resolveComponents(
+  parameter: SearchParameter,
+  resource: ResourceType,
+): CompositeComponent[] | undefined {
   if (parameter.components.length > 0) {
     const out: CompositeComponent[] = [];
     for (const component of parameter.components) {
@@ -92,10 +95,17 @@ function componentPath(parameter: SearchParameter): string {
  * DSTU2 names some composites with a choice suffix (`code-value-[x]`): the parameters it stands for
  * are the ones whose right part exists (`code-value-quantity`, `code-value-concept` ...).
  */
-function expandDstu2Composites(resource: ResourceType, params: Record<string, SearchParamDef>): SearchParamDef[] {
+function expandDstu2Composites(
+  resource: ResourceType,
+  params: Record<string, SearchParamDef>,
+): SearchParamDef[] {
   const out: SearchParamDef[] = [];
   for (const parameter of resource.searchParameters) {
-    if (parameter.type !== 'composite' || !parameter.code.endsWith('-[x]') || parameter.components.length > 0) {
+    if (
+      parameter.type !== 'composite' ||
+      !parameter.code.endsWith('-[x]') ||
+      parameter.components.length > 0
+    ) {
       continue;
     }
     const stem = parameter.code.slice(0, -'[x]'.length);
@@ -115,7 +125,11 @@ function expandDstu2Composites(resource: ResourceType, params: Record<string, Se
           targets: [],
           modifiers: [],
           comparators: [],
-          components: [left, other].map((p) => ({ code: p.code, type: p.type, expression: componentPath(p) })),
+          components: [left, other].map((p) => ({
+            code: p.code,
+            type: p.type,
+            expression: componentPath(p),
+          })),
           common: false,
         });
       }

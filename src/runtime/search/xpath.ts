@@ -20,7 +20,7 @@ export function xpathToFhirPath(xpath: string): string | undefined {
 }
 
 function translatePath(path: string): string | undefined {
-  const steps = path.split('/');
+  const steps = splitSteps(path);
   const out: string[] = [];
   for (const step of steps) {
     const match = STEP.exec(step);
@@ -34,6 +34,27 @@ function translatePath(path: string): string | undefined {
     }
   }
   return out.join('.');
+}
+
+/** Splits on `/` outside predicates and quotes: `[system/@value='x']` and URLs stay whole. */
+function splitSteps(path: string): string[] {
+  const steps: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let current = '';
+  for (const char of path) {
+    if (char === "'") quoted = !quoted;
+    else if (!quoted && char === '[') depth++;
+    else if (!quoted && char === ']') depth--;
+    if (char === '/' && depth === 0 && !quoted) {
+      steps.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  steps.push(current);
+  return steps;
 }
 
 function translatePredicate(predicate: string): string | undefined {

@@ -1,0 +1,152 @@
+/**
+ * The result parameters (https://hl7.org/fhir/R4/search.html#return): they shape the response rather
+ * than select resources. Each parser returns the parsed value or an error message for that parameter.
+ */
+import type { IncludeDirective, PageCursor, SortKey, SummaryMode } from '../contracts';
+import { unescapeValue } from './escape';
+import type { VersionRules } from './rules';
+import { lookupParam, lookupTable, type SearchTables } from './table';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+const fail = <T>(message: string): Parsed<T> => ({ ok: false, message });
+
+export function parseCount(text: string, maxCount: number): Parsed<number> {
+  if (!/^\d{1,9}$/.test(text)) return fail(`'${text}' is not a non-negative integer`);
+  return { ok: true, value: Math.min(Number(text), maxCount) };
+}
+
+export function parseOffset(text: string): Parsed<number> {
+  if (!/^\d{1,9}$/.test(text)) return fail(`'${text}' is not a non-negative integer`);
+  return { ok: true, value: Number(text) };
+}
+
+const SUMMARY_MODES: readonly SummaryMode[] = ['true', 'false', 'count', 'text', 'data'];
+
+export function parseSummary(text: string): Parsed<SummaryMode> {
+  return (SUMMARY_MODES as readonly string[]).includes(text)
+    ? { ok: true, value: text as SummaryMode }
+    : fail(`'${text}' is not one of ${SUMMARY_MODES.join(', ')}`);
+}
+
+export function parseTotal(text: string): Parsed<'none' | 'estimate' | 'accurate'> {
+  return text === 'none' || text === 'estimate' || text === 'accurate'
+    ? { ok: true, value: text }
+    : fail(`'${text}' is not one of none, estimate, accurate`);
+}
+
+const ELEMENT_NAME = /^[A-Za-z][A-Za-z0-9]*(?:\[x\])?$/;
+
+/** `_elements=identifier,active`: top-level element names of the resource (search.html#elements). */
+export function parseElements(text: string): Parsed<string[]> {
+  const names = text.split(',').map((name) => name.trim());
+  const bad = names.find((name) => !ELEMENT_NAME.test(name));
+  return bad === undefined ? { ok: true, value: names } : fail(`'${bad}' is not an element name`);
+}
+
+/**
+ * `_sort=status,-date` (STU3, R4), or DSTU2's `_sort=date` / `_sort:asc=date` / `_sort:desc=date`,
+ * one key per repetition. Keys must be parameters of the resource (search.html#sort).
+ */
+export function parseSort(
+  text: string,
+  modifier: string | undefined,
+  rules: VersionRules,
+  isSortable: (name: string) => boolean,
+): Parsed<SortKey[]> {
+  const keys: SortKey[] = [];
+  if (rules.sortStyle === 'modifier') {
+    if (modifier !== undefined && modifier !== 'asc' && modifier !== 'desc') {
+      return fail(`':${modifier}' is not asc or desc`);
+    }
+    keys.push({ name: text, descending: modifier === 'desc' });
+  } else {
+    if (modifier !== undefined)
+      return fail(`_sort takes no modifier in this version; use '-' for descending`);
+    for (const part of text.split(',')) {
+      const descending = part.startsWith('-');
+      keys.push({ name: descending ? part.slice(1) : part, descending });
+    }
+  }
+  const unknown = keys.find((key) => !isSortable(key.name));
+  return unknown === undefined ? { ok: true, value: keys } : fail(`cannot sort by '${unknown.name}'`);
+}
+
+/**
+ * `_include=Observation:subject[:Patient]`, `_include=Observation:*`, `_include=*`, with
+ * `:iterate` (R4) or `:recurse` (DSTU2, STU3) asking to apply it to included resources too.
+ * Without iteration a `_include` source must be the searched type, and a `_revinclude` must point at it.
+ */
+export function parseInclude(
+  text: string,
+  modifier: string | undefined,
+  reverse: boolean,
+  searchedType: string,
+  tables: SearchTables,
+  rules: VersionRules,
+): Parsed<IncludeDirective> {
+  if (modifier !== undefined && !rules.iterateModifiers.includes(modifier)) {
+    return fail(`':${modifier}' is not one of ${rules.iterateModifiers.map((m) => `:${m}`).join(', ')}`);
+  }
+  const iterate = modifier !== undefined;
+  if (text === '*') return { ok: true, value: { sourceType: searchedType, param: '*', iterate } };
+  const parts = text.split(':').map(unescapeValue);
+  if (parts.length < 2 || parts.length > 3)
+    return fail(`'${text}' is not [type]:[parameter] or [type]:[parameter]:[target]`);
+  const [sourceType, param, targetType] = parts as [string, string, string | undefined];
+  const table = lookupTable(tables, sourceType);
+  if (!table) return fail(`'${sourceType}' is not a resource type`);
+  if (!iterate && !reverse && sourceType !== searchedType) {
+    return fail(
+      `'${sourceType}' is not the searched type ${searchedType} (add :iterate to include from included resources)`,
+    );
+  }
+  const directive: IncludeDirective = { sourceType, param, iterate };
+  if (param === '*')
+    return targetType === undefined ? { ok: true, value: directive } : fail(`'*' takes no target type`);
+  const def = lookupParam(table, param);
+  if (!def || def.type !== 'reference')
+    return fail(`'${param}' is not a reference parameter of ${sourceType}`);
+  if (targetType !== undefined) {
+    if (def.targets.length > 0 && !def.targets.includes(targetType)) {
+      return fail(`'${targetType}' is not a target of ${sourceType}:${param}`);
+    }
+    directive.targetType = targetType;
+  }
+  const pointsAtSearched = directive.targetType === undefined || directive.targetType === searchedType;
+  if (
+    reverse &&
+    !iterate &&
+    (!pointsAtSearched || (def.targets.length > 0 && !def.targets.includes(searchedType)))
+  ) {
+    return fail(`${sourceType}:${param} does not point at ${searchedType}`);
+  }
+  return { ok: true, value: directive };
+}
+
+/** The `_cursor` of a next/previous link: base64url JSON written by `encodeCursor`, checked field by field. */
+export function parseCursor(text: string): Parsed<PageCursor> {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return fail('not a cursor this server wrote');
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded))
+    return fail('not a cursor this server wrote');
+  const { d, k } = decoded as { d?: unknown; k?: unknown };
+  const keyOk =
+    Array.isArray(k) &&
+    k.length > 0 &&
+    k.length <= 16 &&
+    k.every(
+      (part) =>
+        part === null || typeof part === 'string' || (typeof part === 'number' && Number.isFinite(part)),
+    );
+  if ((d !== 'n' && d !== 'p') || !keyOk) return fail('not a cursor this server wrote');
+  return { ok: true, value: { direction: d === 'n' ? 'next' : 'previous', key: k as PageCursor['key'] } };
+}
+
+export function encodeCursor(cursor: PageCursor): string {
+  const body = { d: cursor.direction === 'next' ? 'n' : 'p', k: cursor.key };
+  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+}
