@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   REGISTRY_TIMEOUT: 'network',
   REGISTRY_ERROR: 'network',
   CHECKSUM_MISMATCH: 'network',
+  FILE_CHECKSUM_MISMATCH: 'input',
   CORRUPT_ARCHIVE: 'input',
   MISSING_PACKAGE_JSON: 'input',
   INVALID_JSON: 'input',

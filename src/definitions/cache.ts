@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import { x as extract } from 'tar';
 import { FhirgenError } from '../errors';
 import { canonicalPackageKey, equivalentNames } from './aliases';
+import { readTarball } from './archive';
 import { readFolderManifest } from './folder';
 import { fhirVersionOf } from './package';
 import type { PackageId, PackageManifest } from './types';
@@ -54,15 +54,17 @@ export function tempPath(cache: string, suffix = ''): string {
  */
 export async function installArchive(
   cache: string,
-  id: PackageId,
+  wanted: PackageId | undefined,
   archive: string,
   origin: PackageOrigin,
-): Promise<{ dir: string; manifest: PackageManifest }> {
+): Promise<{ id: PackageId; dir: string; manifest: PackageManifest }> {
   const temp = tempPath(cache);
   try {
     mkdirSync(temp);
-    await unpack(archive, temp);
+    await unpack(archive, temp, origin.source);
     const manifest = readFolderManifest(temp);
+    // A local archive is filed under its own name; a download must be the package asked for.
+    const id = wanted ?? { name: manifest.name, version: manifest.version };
     checkIdentity(id, manifest, origin.source);
     writeFileSync(path.join(temp, ORIGIN_FILE), `${JSON.stringify(origin, null, 2)}\n`);
     const dir = packageFolder(cache, id);
@@ -73,33 +75,47 @@ export async function installArchive(
       if (!findCached(cache, id)) throw error;
       rmSync(temp, { recursive: true, force: true });
     }
-    return { dir, manifest };
+    return { id, dir, manifest };
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function unpack(archive: string, into: string): Promise<void> {
-  try {
-    await extract({
-      file: archive,
-      cwd: into,
-      strict: true,
-      preserveOwner: false,
-      // Regular files and folders only: links in a downloaded archive could point outside the cache.
-      filter: (_path, entry) => {
-        const type = (entry as { type?: string }).type;
-        return type === 'File' || type === 'Directory' || type === 'OldFile';
-      },
+/**
+ * Reads the whole archive first (a truncated or corrupt one fails here, before anything is written), then
+ * writes its files. Much faster than extracting entry by entry, and only regular files are written: links
+ * in a downloaded archive could point outside the cache.
+ */
+async function unpack(archive: string, into: string, source: string): Promise<void> {
+  const files = await readTarball(archive).catch((error: unknown) => {
+    if (!(error instanceof FhirgenError)) throw error;
+    // Name where the archive came from: the temporary file is gone by the time anyone reads this.
+    throw new FhirgenError(error.code, error.message, {
+      location: source,
+      hint: 'nothing was cached; fetch it again, or check the file or the registry',
+      cause: error.cause,
     });
-  } catch (cause) {
-    const reason = cause instanceof Error ? `: ${cause.message}` : '';
-    throw new FhirgenError('CORRUPT_ARCHIVE', `the package archive is corrupt or truncated${reason}`, {
-      location: archive,
-      hint: 'nothing was cached; fetch it again, or check the file',
-      cause,
-    });
+  });
+  const made = new Set<string>();
+  for (const [name, bytes] of files) {
+    const target = path.resolve(into, name);
+    if (!target.startsWith(`${path.resolve(into)}${path.sep}`)) {
+      throw new FhirgenError(
+        'CORRUPT_ARCHIVE',
+        `the package archive holds a path outside its folder: ${name}`,
+        {
+          location: source,
+          hint: 'do not use this archive; nothing was cached',
+        },
+      );
+    }
+    const parent = path.dirname(target);
+    if (!made.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
+    writeFileSync(target, bytes);
   }
 }
 

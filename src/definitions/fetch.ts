@@ -28,7 +28,7 @@ export interface CachedPackage {
   id: PackageId;
   dir: string;
   manifest: PackageManifest;
-  origin: 'cache' | 'registry';
+  origin: 'cache' | 'registry' | 'file';
 }
 
 /** Makes sure the packages and their dependencies are in the cache, then reads them. */
@@ -44,8 +44,43 @@ export async function fetchPackages(specs: string[], options: FetchOptions): Pro
 export async function ensurePackages(specs: string[], options: FetchOptions): Promise<CachedPackage[]> {
   const requested = specs.map(parsePackageSpec);
   const expected = expectedForRequest(requested, options);
-  const queue: { id: PackageId; neededBy?: string }[] = requested.map((id) => ({ id }));
-  const done = new Map<string, CachedPackage>();
+  return ensureWithDependencies(
+    requested.map((id) => ({ id })),
+    new Map(),
+    options,
+    expected,
+  );
+}
+
+/**
+ * Installs a local package archive (`--definitions x.tgz`) into the cache under its own name, checked
+ * against `options.sha256`, then fetches its dependencies.
+ */
+export async function importArchive(file: string, options: FetchOptions): Promise<CachedPackage[]> {
+  if (options.sha256 !== undefined) checkSha256Option(options.sha256);
+  const digests = await digestFile(file);
+  verifyDigests(
+    digests,
+    { sha256: options.sha256 },
+    { location: file, hint: 'check that this is the file you meant to use', code: 'FILE_CHECKSUM_MISMATCH' },
+  );
+  const sha256 = digests.sha256.toString('hex');
+  const installed = await installArchive(options.cache, undefined, file, { sha256, source: file });
+  const entry: CachedPackage = { ...installed, origin: 'file' };
+  return ensureWithDependencies(
+    dependenciesOf(entry),
+    new Map([[canonicalPackageKey(entry.id), entry]]),
+    options,
+    {},
+  );
+}
+
+async function ensureWithDependencies(
+  queue: QueueItem[],
+  done: Map<string, CachedPackage>,
+  options: FetchOptions,
+  expected: ExpectedDigests,
+): Promise<CachedPackage[]> {
   const http: HttpOptions = {
     timeoutMs: options.timeoutMs ?? DEFAULT_HTTP.timeoutMs,
     attempts: options.attempts ?? DEFAULT_HTTP.attempts,
@@ -58,20 +93,27 @@ export async function ensurePackages(specs: string[], options: FetchOptions): Pr
     const digests = item.neededBy === undefined ? expected : {};
     const entry = await ensureOne(item.id, item.neededBy, digests, options, http);
     done.set(key, entry);
-    for (const [name, version] of Object.entries(entry.manifest.dependencies ?? {})) {
-      queue.push({ id: { name, version }, neededBy: `${item.id.name}@${item.id.version}` });
-    }
+    queue.push(...dependenciesOf(entry));
   }
   return [...done.values()];
 }
 
+interface QueueItem {
+  id: PackageId;
+  /** `name@version` of the package that depends on this one; absent for the ones asked for. */
+  neededBy?: string;
+}
+
+function dependenciesOf(entry: CachedPackage): QueueItem[] {
+  return Object.entries(entry.manifest.dependencies ?? {}).map(([name, version]) => ({
+    id: { name, version },
+    neededBy: `${entry.id.name}@${entry.id.version}`,
+  }));
+}
+
 function expectedForRequest(requested: PackageId[], options: FetchOptions): ExpectedDigests {
   if (options.sha256 === undefined) return {};
-  if (!isSha256Hex(options.sha256)) {
-    throw new FhirgenError('INVALID_OPTION', '--sha256 takes 64 hexadecimal characters', {
-      location: options.sha256,
-    });
-  }
+  checkSha256Option(options.sha256);
   if (requested.length !== 1) {
     throw new FhirgenError('INVALID_OPTION', '--sha256 checks one package; name exactly one', {
       hint: 'fetch the packages one at a time, each with its own --sha256',
@@ -101,12 +143,15 @@ async function ensureOne(
     verifyDigests(
       digests,
       { ...download.expected, ...expected },
-      download.url,
-      'nothing was cached; try again, or check --registry (or FHIRGEN_REGISTRY)',
+      {
+        location: download.url,
+        hint: 'nothing was cached; try again, or check --registry (or FHIRGEN_REGISTRY)',
+        code: 'CHECKSUM_MISMATCH',
+      },
     );
     const sha256 = digests.sha256.toString('hex');
     const installed = await installArchive(options.cache, id, archive, { sha256, source: download.url });
-    return { id, dir: installed.dir, manifest: installed.manifest, origin: 'registry' };
+    return { ...installed, origin: 'registry' };
   } finally {
     rmSync(archive, { force: true });
   }
@@ -125,6 +170,11 @@ function checkCachedDigest(dir: string, expected: ExpectedDigests): void {
       hint: 'delete that folder and fetch the package again with --sha256',
     },
   );
+}
+
+function checkSha256Option(sha256: string): void {
+  if (isSha256Hex(sha256)) return;
+  throw new FhirgenError('INVALID_OPTION', '--sha256 takes 64 hexadecimal characters', { location: sha256 });
 }
 
 function asMissingDependency(error: unknown, id: PackageId, neededBy: string): unknown {

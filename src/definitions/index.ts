@@ -10,10 +10,10 @@ export {
 } from './aliases';
 export { type CacheEntry, findCached, listCache, packageFolder } from './cache';
 export { DefinitionIndex } from './definition-index';
-export { type CachedPackage, ensurePackages, type FetchOptions, fetchPackages } from './fetch';
+export { type CachedPackage, ensurePackages, type FetchOptions, fetchPackages, importArchive } from './fetch';
 export { readPackageFolder } from './folder';
 export { type LocalOptions, loadLocalDefinitions } from './local';
-export { parsePackageFiles, readPackageArchive } from './package';
+export { fhirVersionOf, parsePackageFiles, readPackageArchive } from './package';
 export {
   type FhirResourceJson,
   type LoadedPackage,

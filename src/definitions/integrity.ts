@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { FhirgenError } from '../errors';
+import { type ErrorCode, FhirgenError } from '../errors';
 
 /** What a download must match: the npm package document's `dist` fields and/or a user-given sha256. */
 export interface ExpectedDigests {
@@ -25,26 +25,28 @@ export async function digestFile(file: string): Promise<Digests> {
   return Object.fromEntries(ALGORITHMS.map((algorithm, i) => [algorithm, hashes[i]?.digest()])) as Digests;
 }
 
-/**
- * Throws CHECKSUM_MISMATCH unless the digests match every expectation given. SRI lists may hold several
- * hashes; per SRI section 3.3.3 the strongest algorithm present decides.
- */
-export function verifyDigests(
-  digests: Digests,
-  expected: ExpectedDigests,
-  location: string,
-  hint: string,
-): void {
-  if (expected.shasum && digests.sha1.toString('hex') !== expected.shasum.toLowerCase()) {
-    throw mismatch('dist.shasum (SHA-1)', location, hint);
-  }
-  if (expected.sha256 && digests.sha256.toString('hex') !== expected.sha256.toLowerCase()) {
-    throw mismatch('the expected sha256', location, hint);
-  }
-  if (expected.integrity) verifyIntegrity(digests, expected.integrity, location, hint);
+/** Where the bytes came from, what to do about a mismatch, and which error it is (download or local file). */
+export interface DigestContext {
+  location: string;
+  hint: string;
+  code: Extract<ErrorCode, 'CHECKSUM_MISMATCH' | 'FILE_CHECKSUM_MISMATCH'>;
 }
 
-function verifyIntegrity(digests: Digests, integrity: string, location: string, hint: string): void {
+/**
+ * Throws unless the digests match every expectation given. SRI lists may hold several hashes; per SRI
+ * section 3.3.3 the strongest algorithm present decides.
+ */
+export function verifyDigests(digests: Digests, expected: ExpectedDigests, context: DigestContext): void {
+  if (expected.shasum && digests.sha1.toString('hex') !== expected.shasum.toLowerCase()) {
+    throw mismatch('dist.shasum (SHA-1)', context);
+  }
+  if (expected.sha256 && digests.sha256.toString('hex') !== expected.sha256.toLowerCase()) {
+    throw mismatch('the expected sha256', context);
+  }
+  if (expected.integrity) verifyIntegrity(digests, expected.integrity, context);
+}
+
+function verifyIntegrity(digests: Digests, integrity: string, context: DigestContext): void {
   const entries = integrity
     .trim()
     .split(/\s+/)
@@ -57,13 +59,13 @@ function verifyIntegrity(digests: Digests, integrity: string, location: string, 
   const strongest = Math.max(...entries.map((entry) => ALGORITHMS.indexOf(entry.algorithm)));
   const candidates = entries.filter((entry) => ALGORITHMS.indexOf(entry.algorithm) === strongest);
   const ok = candidates.some((entry) => digests[entry.algorithm].toString('base64') === entry.value);
-  if (!ok) throw mismatch('dist.integrity', location, hint);
+  if (!ok) throw mismatch('dist.integrity', context);
 }
 
-function mismatch(what: string, location: string, hint: string): FhirgenError {
-  return new FhirgenError('CHECKSUM_MISMATCH', `the archive's checksum does not match ${what}`, {
-    location,
-    hint,
+function mismatch(what: string, context: DigestContext): FhirgenError {
+  return new FhirgenError(context.code, `the archive's checksum does not match ${what}`, {
+    location: context.location,
+    hint: context.hint,
   });
 }
 

@@ -52,7 +52,11 @@ async function checkSha256(file: string, sha256: string | undefined): Promise<vo
       location: sha256,
     });
   }
-  verifyDigests(await digestFile(file), { sha256 }, file, 'check that this is the file you meant to use');
+  verifyDigests(
+    await digestFile(file),
+    { sha256 },
+    { location: file, hint: 'check that this is the file you meant to use', code: 'FILE_CHECKSUM_MISMATCH' },
+  );
 }
 
 function readFolder(dir: string): LoadedPackage {
