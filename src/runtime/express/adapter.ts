@@ -1,0 +1,144 @@
+/**
+ * The thin Express layer over the FHIR handlers: mounts each version at its base path, reads bodies
+ * safely, gives every request an id (`X-Request-Id`, echoed or generated), logs one line per request
+ * with its status and duration, and writes the handler's response. No compression: it costs
+ * throughput and FHIR clients rarely need it on a LAN (a proxy can add it).
+ *
+ * Seams for the security module: `middleware` runs before the FHIR handler of every version (an
+ * authentication middleware goes here and puts the caller on `res.locals.principal`), and the
+ * handler's `authorize` hook sees every interaction, batch and transaction entries included.
+ */
+import { randomUUID } from 'node:crypto';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import type { Logger } from 'pino';
+import type { Principal } from '../contracts';
+import type { FhirHandler } from '../http/handler';
+import { errorResponse } from '../http/respond';
+import type { FhirRequest, FhirResponse } from '../http/types';
+import { FhirHttpError } from '../outcome';
+import { type BodyLimits, readBody } from './body';
+
+export interface MountedVersion {
+  /** `/r4`, `/4_0_1`, ... */
+  basePath: string;
+  handler: FhirHandler;
+}
+
+export interface FhirAppOptions {
+  versions: MountedVersion[];
+  limits: BodyLimits;
+  logger?: Logger;
+  /** Runs before the FHIR handler of every version, in order (security, rate limits ...). */
+  middleware?: RequestHandler[];
+  /** The absolute URL clients use (behind a proxy); otherwise taken from the request's protocol and Host. */
+  publicUrl?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
+
+export function createFhirApp(options: FhirAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(requestIdAndLog(options.logger));
+  for (const middleware of options.middleware ?? []) app.use(middleware);
+  for (const version of options.versions) {
+    app.use(version.basePath, fhirRoute(version, options));
+  }
+  app.use((req: Request, res: Response) => {
+    const mime = options.versions[0]?.handler.binding.mimeType ?? 'application/fhir+json';
+    send(res, { ...errorResponse(new FhirHttpError(404, `No FHIR endpoint at ${req.path}`)) }, mime);
+  });
+  // Express calls this for errors thrown by middleware; the answer stays an OperationOutcome.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const known = error instanceof FhirHttpError;
+    if (!known) options.logger?.error({ err: error, reqId: res.locals.requestId }, 'middleware failed');
+    send(res, errorResponse(known ? error : new Error('internal')), 'application/fhir+json');
+  });
+  return app;
+}
+
+function fhirRoute(version: MountedVersion, options: FhirAppOptions): RequestHandler {
+  const binding = version.handler.binding;
+  const jsonTypes = new Set(['application/json', 'application/fhir+json', binding.mimeType]);
+  return async (req: Request, res: Response) => {
+    const mime = binding.mimeType;
+    let response: FhirResponse;
+    try {
+      const body = await readBody(req, jsonTypes, options.limits);
+      const request = toFhirRequest(req, res, version.basePath, options.publicUrl);
+      if (body.kind === 'json') request.body = body.value;
+      if (body.kind === 'form') request.form = body.value;
+      response = await version.handler.handle(request);
+    } catch (error) {
+      if (!(error instanceof FhirHttpError))
+        options.logger?.error({ err: error, reqId: res.locals.requestId }, 'request failed');
+      response = errorResponse(error);
+    }
+    send(res, response, mime);
+  };
+}
+
+function toFhirRequest(req: Request, res: Response, basePath: string, publicUrl?: string): FhirRequest {
+  const url = req.url;
+  const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  const query = queryStart === -1 ? [] : [...new URLSearchParams(url.slice(queryStart + 1))];
+  const origin = publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  const request: FhirRequest = {
+    method: req.method,
+    path,
+    query,
+    headers: req.headers as Record<string, string | undefined>,
+    baseUrl: `${origin.replace(/\/+$/, '')}${basePath}`,
+    requestId: res.locals.requestId as string,
+  };
+  const principal = res.locals.principal as Principal | undefined;
+  if (principal !== undefined) request.principal = principal;
+  return request;
+}
+
+function send(res: Response, response: FhirResponse, mime: string): void {
+  if (res.headersSent) return;
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  if (response.body === undefined) {
+    res.end();
+    return;
+  }
+  if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', `${mime}; charset=utf-8`);
+  res.end(JSON.stringify(response.body));
+}
+
+/** `X-Request-Id` echoed when the client's is sane, generated otherwise; one log line per request. */
+function requestIdAndLog(logger: Logger | undefined): RequestHandler {
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    if (logger !== undefined) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        logger.info(
+          {
+            reqId: requestId,
+            method: req.method,
+            url: req.originalUrl,
+            status: res.statusCode,
+            ms: Math.round(ms * 100) / 100,
+          },
+          'request',
+        );
+      });
+    }
+    next();
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Every service result is cast to the route version's class before it is sent: a result that is not
+ * a resource of the expected type, or that the cast or validator finds wrong, is a 500 naming the
+ * service (the client cannot fix it; the server's code must be).
+ */
+import type { ResourceJson, VersionBinding } from '../binding';
+import { FhirHttpError, issue } from '../outcome';
+
+export interface CastResource {
+  /** What to send: the version's class instance (or JSON), serialised by JSON.stringify. */
+  resource: unknown;
+  json: ResourceJson;
+}
+
+export interface CastSettings {
+  binding: VersionBinding;
+  /** Also run the version's validator over results (on by default). */
+  validateResults: boolean;
+}
+
+/** `service` names the culprit in the error, e.g. `R4 Patient service (read)`. */
+export function castResult(
+  settings: CastSettings,
+  value: unknown,
+  expectedType: string | undefined,
+  service: string,
+): CastResource {
+  const json = toJson(value);
+  if (json === undefined) throw serviceError(service, 'returned something that is not a FHIR resource');
+  if (expectedType !== undefined && json.resourceType !== expectedType) {
+    throw serviceError(
+      service,
+      `returned a ${String(json.resourceType)} where a ${expectedType} was expected`,
+    );
+  }
+  let cast: ReturnType<VersionBinding['cast']>;
+  try {
+    cast = settings.binding.cast(json);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw serviceError(
+      service,
+      `returned a resource that cannot be cast to ${settings.binding.label}: ${reason}`,
+    );
+  }
+  if (cast.dropped.length > 0) {
+    throw serviceError(
+      service,
+      `returned properties that ${settings.binding.label} does not define: ${cast.dropped.join(', ')}`,
+    );
+  }
+  if (settings.validateResults) {
+    const errors = settings.binding
+      .validate(json)
+      .filter((entry) => entry.severity === 'error' || entry.severity === 'fatal');
+    if (errors.length > 0) {
+      const detail = errors.map((entry) => entry.diagnostics ?? entry.code).join('; ');
+      throw serviceError(service, `returned an invalid ${json.resourceType}: ${detail}`);
+    }
+  }
+  return { resource: cast.resource, json };
+}
+
+function toJson(value: unknown): ResourceJson | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  // Class instances (with toJSON or a prototype of their own) become the JSON they serialise to.
+  const plain = Object.getPrototypeOf(value) === Object.prototype ? value : JSON.parse(JSON.stringify(value));
+  if (
+    typeof plain !== 'object' ||
+    plain === null ||
+    typeof (plain as ResourceJson).resourceType !== 'string'
+  ) {
+    return undefined;
+  }
+  return plain as ResourceJson;
+}
+
+function serviceError(service: string, message: string): FhirHttpError {
+  return new FhirHttpError(500, [issue('error', 'exception', `${service} ${message}`)]);
+}

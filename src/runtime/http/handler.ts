@@ -1,0 +1,142 @@
+/**
+ * The FHIR request handler of one version, independent of Express (STYLE.md point 9): a
+ * `FhirRequest` in, a `FhirResponse` out, every error an OperationOutcome with the status of
+ * https://hl7.org/fhir/R4/http.html#Status-Codes.
+ */
+import type { VersionBinding } from '../binding';
+import type { ServiceContext } from '../contracts';
+import { FhirHttpError } from '../outcome';
+import type { ServiceMap } from '../service';
+import { bundleType, processBundle } from './bundle';
+import { capabilityStatement } from './capabilities';
+import { history } from './history';
+import { patch, read, remove, update, vread } from './instance';
+import { ReadWriteLock } from './lock';
+import { checkAcceptable, parsePrefer } from './negotiation';
+import { errorResponse } from './respond';
+import { routeRequest } from './routes';
+import { basicSearchParser, type SearchParser } from './search-parser';
+import type { AuthorizeHook, Call, HandlerSettings, TransactionControl } from './settings';
+import { create, operation, search, validate } from './type-level';
+import type { FhirRequest, FhirResponse } from './types';
+
+export interface FhirHandlerOptions {
+  binding: VersionBinding;
+  services: ServiceMap;
+  /** Parses search query strings; defaults to `basicSearchParser`. */
+  searchParser?: SearchParser;
+  /** Needed for transaction Bundles; the embedded store provides one. */
+  transactions?: TransactionControl;
+  /** Whether PUT of an unknown id creates it (https://hl7.org/fhir/R4/http.html#upsert). Default true. */
+  updateCreate?: boolean;
+  /** Run the validator over service results too (casting always happens). Default true. */
+  validateResults?: boolean;
+  /** Called for every interaction, batch and transaction entries included; throws to refuse. */
+  authorize?: AuthorizeHook;
+  maxBundleEntries?: number;
+  /** Named in the capability statement. */
+  software?: string;
+  /** Told of every unexpected error (the response itself says only "Internal server error"). */
+  onError?: (error: unknown, request: FhirRequest) => void;
+}
+
+export interface FhirHandler {
+  readonly binding: VersionBinding;
+  handle(request: FhirRequest): Promise<FhirResponse>;
+}
+
+export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
+  const settings: HandlerSettings = {
+    binding: options.binding,
+    services: options.services,
+    searchParser: options.searchParser ?? basicSearchParser,
+    transactions: options.transactions,
+    updateCreate: options.updateCreate ?? true,
+    cast: { binding: options.binding, validateResults: options.validateResults ?? true },
+    authorize: options.authorize,
+    maxBundleEntries: options.maxBundleEntries ?? 1000,
+  };
+  const software = options.software ?? 'fhirgen';
+  const known = new Set(options.binding.resourceTypes.filter((type) => options.services[type] !== undefined));
+  const isKnownType = (type: string) => known.has(type);
+  const lock = new ReadWriteLock();
+  const contentType = `${options.binding.mimeType}; charset=utf-8`;
+
+  const dispatch = async (request: FhirRequest): Promise<FhirResponse> => {
+    const route = routeRequest(request.method, request.path, isKnownType);
+    if (route.interaction === 'bundle') route.interaction = bundleType(request.body);
+    const ctx: ServiceContext = {
+      requestId: request.requestId,
+      baseUrl: request.baseUrl,
+      version: options.binding.id,
+    };
+    if (request.principal !== undefined) ctx.principal = request.principal;
+    const call: Call = { settings, request, route, prefer: parsePrefer(request.headers.prefer), ctx };
+    if (settings.authorize !== undefined) {
+      const info = { interaction: route.interaction, query: request.query } as Parameters<AuthorizeHook>[0];
+      if (route.resourceType !== undefined) info.resourceType = route.resourceType;
+      if (route.id !== undefined) info.id = route.id;
+      if (route.operation !== undefined) info.operation = route.operation;
+      await settings.authorize(info, request);
+    }
+    switch (route.interaction) {
+      case 'capabilities':
+        return { status: 200, headers: {}, body: capabilityStatement(settings, request.baseUrl, software) };
+      case 'read':
+        return read(call);
+      case 'vread':
+        return vread(call);
+      case 'update':
+        return update(call);
+      case 'patch':
+        return patch(call);
+      case 'delete':
+        return remove(call);
+      case 'history-instance':
+      case 'history-type':
+      case 'history-system':
+        return history(call);
+      case 'create':
+        return create(call);
+      case 'search-type':
+        return search(call);
+      case 'validate':
+        return validate(call);
+      case 'operation':
+        return operation(call);
+      case 'batch':
+      case 'transaction':
+        return processBundle(call, (entry) => dispatch(entry).catch(errorResponseFor(entry)));
+    }
+  };
+
+  const errorResponseFor = (request: FhirRequest) => (error: unknown) => {
+    if (!(error instanceof FhirHttpError)) options.onError?.(error, request);
+    return errorResponse(error);
+  };
+
+  return {
+    binding: options.binding,
+    async handle(request) {
+      let response: FhirResponse;
+      try {
+        checkAcceptable(request.query, request.headers.accept);
+        const isTransaction =
+          request.method === 'POST' &&
+          (request.path === '' || request.path === '/') &&
+          isTransactionBody(request.body);
+        response = isTransaction
+          ? await lock.exclusive(() => dispatch(request))
+          : await lock.shared(() => dispatch(request));
+      } catch (error) {
+        response = errorResponseFor(request)(error);
+      }
+      if (response.body !== undefined) response.headers['Content-Type'] = contentType;
+      return response;
+    },
+  };
+}
+
+function isTransactionBody(body: unknown): boolean {
+  return (body as { type?: unknown } | undefined)?.type === 'transaction';
+}

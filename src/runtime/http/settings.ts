@@ -1,0 +1,106 @@
+/**
+ * What the request handlers of one FHIR version work with, and the helpers they share: finding the
+ * service method for an interaction (405 when it is not implemented) and checking incoming resources
+ * before a service sees them (https://hl7.org/fhir/R4/http.html#update: 400 for a wrong type or id).
+ */
+import type { ResourceJson, VersionBinding } from '../binding';
+import type { ServiceContext } from '../contracts';
+import { FhirHttpError, issue } from '../outcome';
+import type { ResourceService, ServiceMap } from '../service';
+import type { CastSettings } from './cast';
+import type { Preferences } from './negotiation';
+import type { Route } from './routes';
+import type { SearchParser } from './search-parser';
+import type { FhirRequest } from './types';
+
+/** Explicit transaction control, which a transaction Bundle needs to be all or nothing. */
+export interface TransactionControl {
+  begin(): void | Promise<void>;
+  commit(): void | Promise<void>;
+  rollback(): void | Promise<void>;
+}
+
+/** What the authorization hook is told about each interaction, batch and transaction entries included. */
+export interface InteractionInfo {
+  interaction: Route['interaction'];
+  resourceType?: string;
+  id?: string;
+  operation?: string;
+  /** The query parameters (for search: what `_include`/`_revinclude` ask). */
+  query: [string, string][];
+}
+
+/** Throws `FhirHttpError` (401/403) to refuse; the security module plugs in here. */
+export type AuthorizeHook = (info: InteractionInfo, request: FhirRequest) => void | Promise<void>;
+
+export interface HandlerSettings {
+  binding: VersionBinding;
+  services: ServiceMap;
+  searchParser: SearchParser;
+  transactions: TransactionControl | undefined;
+  updateCreate: boolean;
+  cast: CastSettings;
+  authorize: AuthorizeHook | undefined;
+  maxBundleEntries: number;
+}
+
+/** One request on its way through the handlers. */
+export interface Call {
+  settings: HandlerSettings;
+  request: FhirRequest;
+  route: Route;
+  prefer: Preferences;
+  ctx: ServiceContext;
+}
+
+type Method = Exclude<keyof ResourceService, 'operations'>;
+
+export function serviceMethod<M extends Method>(
+  call: Call,
+  resourceType: string,
+  method: M,
+): { fn: NonNullable<ResourceService[M]>; label: string } {
+  const service = call.settings.services[resourceType];
+  const fn = service?.[method];
+  if (service === undefined || fn === undefined) {
+    throw new FhirHttpError(405, `${resourceType} does not support ${method} on this server`);
+  }
+  return {
+    fn: fn.bind(service) as NonNullable<ResourceService[M]>,
+    label: serviceLabel(call, resourceType, method),
+  };
+}
+
+export function serviceLabel(call: Call, resourceType: string, method: string): string {
+  return `${call.settings.binding.label} ${resourceType} service (${method})`;
+}
+
+/** Validates a resource sent by the client for `resourceType`; 400 with the validator's issues. */
+export function checkIncoming(call: Call, body: unknown, resourceType: string, urlId?: string): ResourceJson {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new FhirHttpError(400, `The body must be a ${resourceType} resource`);
+  }
+  const resource = body as ResourceJson;
+  if (resource.resourceType !== resourceType) {
+    throw new FhirHttpError(
+      400,
+      `The body is a ${String(resource.resourceType)}, this endpoint takes ${resourceType}`,
+    );
+  }
+  if (urlId !== undefined && resource.id !== urlId) {
+    // https://hl7.org/fhir/R4/http.html#update: the body's id must be present and equal the URL's.
+    throw new FhirHttpError(
+      400,
+      `The body's id (${String(resource.id)}) must equal the id in the URL (${urlId})`,
+    );
+  }
+  const issues = call.settings.binding.validate(resource);
+  if (issues.some((entry) => entry.severity === 'error' || entry.severity === 'fatal')) {
+    throw new FhirHttpError(400, issues);
+  }
+  return resource;
+}
+
+export function informational(message: string) {
+  return issue('information', 'informational', message);
+}

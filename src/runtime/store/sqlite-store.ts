@@ -1,0 +1,288 @@
+/**
+ * The embedded store: resources as JSON documents in SQLite (better-sqlite3), with versions, full
+ * history and delete tombstones (https://hl7.org/fhir/R4/http.html). One store serves every FHIR
+ * version: the same JSON read through `/r4` and `/stu3` is cast to each version's class.
+ */
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { ResourceJson } from '../binding';
+import type { SearchQuery } from '../contracts';
+import { FhirHttpError } from '../outcome';
+import type { HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
+import { STORE_SCHEMA } from './schema';
+
+export interface StoreOptions {
+  /** A file path, or `:memory:`. */
+  location: string;
+  /** Called inside the write's SQLite transaction, so index tables stay consistent with `resources`. */
+  onWrite?: StoreWriteHook;
+  /** Answers searches; the default knows only `_id`. */
+  searchEngine?: StoreSearchEngine;
+}
+
+/** One write, as the search indexer sees it. `resource` is absent for a deletion. */
+export interface StoreWriteEvent {
+  kind: 'create' | 'update' | 'delete';
+  resourceType: string;
+  id: string;
+  versionId: string;
+  resource?: ResourceJson;
+}
+
+export type StoreWriteHook = (event: StoreWriteEvent, db: Database.Database) => void;
+
+export interface StoreSearchResult {
+  match: ResourceJson[];
+  include?: ResourceJson[];
+  total?: number;
+}
+
+export interface StoreSearchEngine {
+  search(query: SearchQuery, store: SqliteStore): StoreSearchResult;
+}
+
+interface CurrentRow {
+  version_id: number;
+  deleted: number;
+  json: string | null;
+}
+
+interface HistoryRow {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: string;
+  method: HistoryEntry['method'];
+  json: string | null;
+}
+
+export class SqliteStore {
+  readonly db: Database.Database;
+  private readonly onWrite: StoreWriteHook | undefined;
+  private readonly engine: StoreSearchEngine;
+  private readonly statements: ReturnType<typeof prepare>;
+
+  constructor(options: StoreOptions) {
+    this.db = new Database(options.location);
+    if (options.location !== ':memory:') {
+      // WAL lets readers run while a write commits, and survives a crash (https://sqlite.org/wal.html).
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.db.exec(STORE_SCHEMA);
+    this.onWrite = options.onWrite;
+    this.engine = options.searchEngine ?? idOnlySearch;
+    this.statements = prepare(this.db);
+  }
+
+  /** The current version; 404 when unknown, 410 when deleted. */
+  read(resourceType: string, id: string): ResourceJson {
+    const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
+    if (row === undefined) throw new FhirHttpError(404, `${resourceType}/${id} is not known`);
+    if (row.deleted === 1 || row.json === null) {
+      throw new FhirHttpError(410, `${resourceType}/${id} was deleted`);
+    }
+    return JSON.parse(row.json) as ResourceJson;
+  }
+
+  vread(resourceType: string, id: string, versionId: string): ResourceJson {
+    const row = this.statements.version.get(resourceType, id, Number(versionId)) as HistoryRow | undefined;
+    if (row === undefined) {
+      throw new FhirHttpError(404, `${resourceType}/${id}/_history/${versionId} is not known`);
+    }
+    if (row.json === null)
+      throw new FhirHttpError(410, `${resourceType}/${id} version ${versionId} is a deletion`);
+    return JSON.parse(row.json) as ResourceJson;
+  }
+
+  /** Stores a new resource. Keeps `resource.id` when given (transactions assign ids beforehand). */
+  create(resourceType: string, resource: ResourceJson): ResourceJson {
+    const id = resource.id ?? randomUUID();
+    return this.db.transaction(() => {
+      if (this.statements.current.get(resourceType, id) !== undefined) {
+        throw new FhirHttpError(409, `${resourceType}/${id} already exists`);
+      }
+      return this.write('create', resourceType, id, 1, resource);
+    })();
+  }
+
+  update(resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) {
+    return this.db.transaction(() => {
+      const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
+      checkVersion(resourceType, id, row, options.ifMatch);
+      if (row === undefined && !options.allowCreate) {
+        throw new FhirHttpError(
+          405,
+          `${resourceType}/${id} is not known and this server does not create resources by update`,
+        );
+      }
+      const versionId = row === undefined ? 1 : row.version_id + 1;
+      const stored = this.write(
+        row === undefined ? 'create' : 'update',
+        resourceType,
+        id,
+        versionId,
+        resource,
+      );
+      return { resource: stored, created: row === undefined || row.deleted === 1 };
+    })();
+  }
+
+  /** Marks the resource deleted (a tombstone). Deleting an unknown or deleted resource changes nothing. */
+  delete(resourceType: string, id: string): void {
+    this.db.transaction(() => {
+      const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
+      if (row === undefined || row.deleted === 1) return;
+      const versionId = row.version_id + 1;
+      const lastUpdated = new Date().toISOString();
+      this.statements.tombstone.run(versionId, lastUpdated, resourceType, id);
+      this.statements.history.run(resourceType, id, versionId, lastUpdated, 'DELETE', null);
+      this.onWrite?.({ kind: 'delete', resourceType, id, versionId: String(versionId) }, this.db);
+    })();
+  }
+
+  /** Versions newest first, of one resource, one type, or everything (`resourceType` undefined). */
+  history(resourceType: string | undefined, options: HistoryOptions): HistoryEntry[] {
+    const since = options.since ?? '';
+    const limit = options.count ?? 100;
+    let rows: HistoryRow[];
+    if (resourceType === undefined) rows = this.statements.historyAll.all(since, limit) as HistoryRow[];
+    else if (options.id === undefined) {
+      rows = this.statements.historyType.all(resourceType, since, limit) as HistoryRow[];
+    } else rows = this.statements.historyOne.all(resourceType, options.id, since, limit) as HistoryRow[];
+    return rows.map((row) => {
+      const entry: HistoryEntry = {
+        resourceType: row.resource_type,
+        id: row.id,
+        versionId: String(row.version_id),
+        lastUpdated: row.last_updated,
+        method: row.method,
+      };
+      if (row.json !== null) entry.resource = JSON.parse(row.json) as ResourceJson;
+      return entry;
+    });
+  }
+
+  search(query: SearchQuery): StoreSearchResult {
+    return this.engine.search(query, this);
+  }
+
+  /**
+   * Explicit transaction control for a FHIR transaction Bundle whose entries are awaited one by
+   * one; the caller must keep other requests out meanwhile (the request handler's lock does).
+   */
+  begin(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  commit(): void {
+    this.db.exec('COMMIT');
+  }
+
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private write(
+    kind: 'create' | 'update',
+    resourceType: string,
+    id: string,
+    versionId: number,
+    resource: ResourceJson,
+  ): ResourceJson {
+    const lastUpdated = new Date().toISOString();
+    const { resourceType: _type, id: _id, meta, ...rest } = resource;
+    const stored: ResourceJson = {
+      resourceType,
+      id,
+      meta: { ...meta, versionId: String(versionId), lastUpdated },
+      ...rest,
+    };
+    const json = JSON.stringify(stored);
+    this.statements.upsert.run(resourceType, id, versionId, lastUpdated, json);
+    this.statements.history.run(
+      resourceType,
+      id,
+      versionId,
+      lastUpdated,
+      kind === 'create' ? 'POST' : 'PUT',
+      json,
+    );
+    this.onWrite?.({ kind, resourceType, id, versionId: String(versionId), resource: stored }, this.db);
+    return stored;
+  }
+}
+
+/** `If-Match` (https://hl7.org/fhir/R4/http.html#concurrency): 412 unless the current version is the one named. */
+function checkVersion(resourceType: string, id: string, row: CurrentRow | undefined, ifMatch?: string): void {
+  if (ifMatch === undefined) return;
+  if (row === undefined || row.deleted === 1 || String(row.version_id) !== ifMatch) {
+    const current = row === undefined ? 'none' : String(row.version_id);
+    throw new FhirHttpError(
+      412,
+      `${resourceType}/${id}: If-Match asks for version ${ifMatch}, current version is ${current}`,
+    );
+  }
+}
+
+function prepare(db: Database.Database) {
+  const historyColumns = 'resource_type, id, version_id, last_updated, method, json';
+  return {
+    current: db.prepare('SELECT version_id, deleted, json FROM resources WHERE resource_type = ? AND id = ?'),
+    version: db.prepare(
+      'SELECT json FROM resource_history WHERE resource_type = ? AND id = ? AND version_id = ?',
+    ),
+    upsert: db.prepare(
+      `INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?)
+       ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
+       last_updated = excluded.last_updated, deleted = 0, json = excluded.json`,
+    ),
+    tombstone: db.prepare(
+      'UPDATE resources SET version_id = ?, last_updated = ?, deleted = 1, json = NULL WHERE resource_type = ? AND id = ?',
+    ),
+    history: db.prepare(`INSERT INTO resource_history (${historyColumns}) VALUES (?, ?, ?, ?, ?, ?)`),
+    historyAll: db.prepare(
+      `SELECT ${historyColumns} FROM resource_history WHERE last_updated >= ? ORDER BY last_updated DESC LIMIT ?`,
+    ),
+    historyType: db.prepare(
+      `SELECT ${historyColumns} FROM resource_history WHERE resource_type = ? AND last_updated >= ?
+       ORDER BY last_updated DESC, version_id DESC LIMIT ?`,
+    ),
+    historyOne: db.prepare(
+      `SELECT ${historyColumns} FROM resource_history WHERE resource_type = ? AND id = ? AND last_updated >= ?
+       ORDER BY version_id DESC LIMIT ?`,
+    ),
+  };
+}
+
+/** The search the store answers without the search module: `_id`, `_count` and paging only. */
+const idOnlySearch: StoreSearchEngine = {
+  search(query, store) {
+    const unsupported = query.params.filter((param) => param.name !== '_id');
+    if (unsupported.length > 0) {
+      throw new FhirHttpError(
+        400,
+        `The embedded store cannot search on ${unsupported.map((param) => param.name).join(', ')} without the search module`,
+      );
+    }
+    const idParams = query.params.filter((param) => param.name === '_id');
+    const rows = store.db
+      .prepare(
+        'SELECT id, json FROM resources WHERE resource_type = ? AND deleted = 0 ORDER BY last_updated DESC, id',
+      )
+      .all(query.resourceType) as { id: string; json: string }[];
+    // Repeated `_id` parameters are ANDed, comma-separated values ORed (https://hl7.org/fhir/R4/search.html#combining).
+    const matching = rows.filter((row) =>
+      idParams.every((param) => param.values.some((value) => value.raw === row.id)),
+    );
+    const offset = query.offset ?? 0;
+    return {
+      match: matching.slice(offset, offset + query.count).map((row) => JSON.parse(row.json) as ResourceJson),
+      total: matching.length,
+    };
+  },
+};

@@ -1,0 +1,23 @@
+/**
+ * Default services backed by the embedded store. Generated service files call `storeService` and
+ * users replace or wrap its methods to talk to their own systems.
+ */
+import type { ResourceService, ServiceMap } from '../service';
+import type { SqliteStore } from './sqlite-store';
+
+export function storeService(store: SqliteStore, resourceType: string): ResourceService {
+  return {
+    read: (id) => store.read(resourceType, id),
+    vread: (id, versionId) => store.vread(resourceType, id, versionId),
+    search: (query) => store.search(query),
+    create: (resource) => store.create(resourceType, resource),
+    update: (id, resource, _ctx, options) => store.update(resourceType, id, resource, options),
+    delete: (id) => store.delete(resourceType, id),
+    history: (options) => store.history(resourceType, options),
+  };
+}
+
+/** A store-backed service for each of the given resource types. */
+export function storeServices(store: SqliteStore, resourceTypes: readonly string[]): ServiceMap {
+  return Object.fromEntries(resourceTypes.map((type) => [type, storeService(store, type)]));
+}
