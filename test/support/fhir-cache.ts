@@ -1,7 +1,13 @@
 /**
  * One package cache for the whole mocha run, filled through the loopback registry with the three cores
  * and US Core 3.1.0 (with its dependency), removed when the process exits. Tests that need FHIR
- * definitions call `sharedFhirCache()` (or `sharedPackages(...)`) instead of fetching their own.
+ * definitions call `sharedFhirCache()` (or `sharedPackages(...)`) instead of fetching their own, in a
+ * `before` hook with a generous timeout (the first call downloads and unpacks about 15 MB of archives):
+ *
+ *   before(async function () {
+ *     this.timeout(180_000);
+ *     packages = await sharedPackages('r4');
+ *   });
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +20,10 @@ export interface SharedFhirCache {
   cache: string;
   /** URL of the loopback registry that filled it; it stays up for the rest of the run. */
   registry: string;
+  /** The requests the registry received while the cache was filled, for tests of the loader. */
+  setupRequests: readonly string[];
+  /** What `ensurePackages` returned while filling it, as `name@version origin`. */
+  setupResult: readonly string[];
 }
 
 export const SHARED_SPECS = ['r4', 'stu3', 'dstu2', 'hl7.fhir.us.core@3.1.0'] as const;
@@ -52,6 +62,11 @@ async function createSharedCache(): Promise<SharedFhirCache> {
   process.once('exit', () => rmSync(cache, { recursive: true, force: true }));
   // unref: the registry must not keep mocha's process alive once the tests are done.
   const registry = await startRegistry({ unref: true });
-  await ensurePackages([...SHARED_SPECS], { registry: registry.url, cache });
-  return { cache, registry: registry.url };
+  const result = await ensurePackages([...SHARED_SPECS], { registry: registry.url, cache });
+  return {
+    cache,
+    registry: registry.url,
+    setupRequests: [...registry.requests],
+    setupResult: result.map((entry) => `${entry.id.name}@${entry.id.version} ${entry.origin}`),
+  };
 }
