@@ -1,0 +1,194 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { clientAddress } from './address';
+import type { AuditLog } from './audit';
+import type { ClientConfig, SecurityConfig } from './config';
+import type { SigningKey } from './keys';
+import { consume } from './rate-limit';
+import { OAuthError, type TokenService } from './token-service';
+import type { TokenStore } from './token-store';
+
+/**
+ * The HTTP face of the built-in token service: `/auth/token`, `/auth/revoke`, `/auth/introspect`
+ * (form-encoded POSTs, RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1), and the public
+ * `/.well-known/jwks.json` and `/.well-known/smart-configuration`.
+ */
+export interface AuthRoutesOptions {
+  config: SecurityConfig;
+  service: TokenService;
+  key: SigningKey;
+  store: TokenStore;
+  audit: AuditLog;
+  now?: () => number;
+}
+
+export const AUTH_PATHS = {
+  token: '/auth/token',
+  revoke: '/auth/revoke',
+  introspect: '/auth/introspect',
+  jwks: '/.well-known/jwks.json',
+  smart: '/.well-known/smart-configuration',
+} as const;
+
+type Form = Record<string, string | undefined>;
+
+export function authRoutes(options: AuthRoutesOptions): Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const limited = rateLimited(options);
+  router.post(AUTH_PATHS.token, limited, form, handle(options, tokenEndpoint));
+  router.post(AUTH_PATHS.revoke, limited, form, handle(options, revokeEndpoint));
+  router.post(AUTH_PATHS.introspect, limited, form, handle(options, introspectEndpoint));
+  router.get(AUTH_PATHS.jwks, (_req, res) => {
+    res.json({ keys: [options.key.publicJwk] });
+  });
+  router.get(AUTH_PATHS.smart, (_req, res) => {
+    res.json(smartConfiguration(options.config));
+  });
+  return router;
+}
+
+/** SMART App Launch 2.0 "Discovery": the endpoints and what they support. */
+export function smartConfiguration(config: SecurityConfig) {
+  const base = config.issuer.replace(/\/$/, '');
+  return {
+    issuer: config.issuer,
+    jwks_uri: `${base}${AUTH_PATHS.jwks}`,
+    token_endpoint: `${base}${AUTH_PATHS.token}`,
+    revocation_endpoint: `${base}${AUTH_PATHS.revoke}`,
+    introspection_endpoint: `${base}${AUTH_PATHS.introspect}`,
+    grant_types_supported: ['client_credentials', ...(config.users.length > 0 ? ['password'] : [])],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    scopes_supported: [
+      ...new Set(config.clients.flatMap((c) => c.scopes).concat(config.users.flatMap((u) => u.scopes))),
+    ],
+    capabilities: [
+      'client-confidential-symmetric',
+      'permission-v1',
+      'permission-v2',
+      'permission-patient',
+      'permission-user',
+    ],
+  };
+}
+
+function rateLimited(options: AuthRoutesOptions) {
+  const now = options.now ?? Date.now;
+  return async (req: Request, res: Response, next: () => void) => {
+    const address = clientAddress(req);
+    const blockedUntil = await options.store.blockedUntil(address, now());
+    if (blockedUntil !== undefined) {
+      options.audit.record({ type: 'address_blocked', address, reason: 'token endpoint refused' });
+      return oauthError(
+        res,
+        403,
+        'access_denied',
+        'this address is blocked for a while',
+        blockedUntil - now(),
+      );
+    }
+    const decision = await consume(options.store, `auth:${address}`, options.config.tokenRateLimit, now());
+    if (decision.allowed) return next();
+    options.audit.record({ type: 'rate_limited', address, reason: req.path });
+    res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+    return oauthError(res, 429, 'slow_down', 'too many requests; retry later');
+  };
+}
+
+type Endpoint = (options: AuthRoutesOptions, req: Request, res: Response, body: Form) => Promise<void>;
+
+function handle(options: AuthRoutesOptions, endpoint: Endpoint) {
+  return async (req: Request, res: Response) => {
+    // RFC 6749 §5.1: token responses (and errors) must not be cached.
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    if (!req.is('application/x-www-form-urlencoded')) {
+      return oauthError(res, 400, 'invalid_request', 'send application/x-www-form-urlencoded');
+    }
+    const body = (req.body ?? {}) as Form;
+    if (Object.values(body).some((value) => typeof value !== 'string')) {
+      return oauthError(res, 400, 'invalid_request', 'each parameter must appear once');
+    }
+    try {
+      await endpoint(options, req, res, body);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      if (error.error === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="auth"');
+      oauthError(res, error.status, error.error, error.description);
+    }
+  };
+}
+
+function oauthError(
+  res: Response,
+  status: number,
+  error: string,
+  description: string,
+  retryMs?: number,
+): void {
+  if (retryMs !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryMs / 1000))));
+  res.status(status).json({ error, error_description: description });
+}
+
+/** RFC 6749 §2.3.1: HTTP Basic (form-urlencoded id and secret) or the body, never both. */
+async function authenticate(options: AuthRoutesOptions, req: Request, body: Form): Promise<ClientConfig> {
+  const basic = parseBasic(req.headers.authorization);
+  if (basic && (body.client_id !== undefined || body.client_secret !== undefined)) {
+    throw new OAuthError('invalid_request', 'use one client authentication method');
+  }
+  const clientId = basic?.id ?? body.client_id;
+  const secret = basic ? basic.secret : body.client_secret;
+  const client =
+    clientId === undefined ? undefined : await options.service.authenticateClient(clientId, secret);
+  if (!client) {
+    options.audit.record({ type: 'client_auth_failed', clientId, address: clientAddress(req) });
+    throw new OAuthError('invalid_client', 'client authentication failed');
+  }
+  return client;
+}
+
+function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    return {
+      id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
+      secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const tokenEndpoint: Endpoint = async (options, req, res, body) => {
+  const client = await authenticate(options, req, body);
+  const address = clientAddress(req);
+  let response: Awaited<ReturnType<TokenService['clientCredentials']>>;
+  if (body.grant_type === 'client_credentials') {
+    response = await options.service.clientCredentials(client, body.scope, address);
+  } else if (body.grant_type === 'password') {
+    if (body.username === undefined || body.password === undefined) {
+      throw new OAuthError('invalid_request', 'username and password are required');
+    }
+    response = await options.service.password(client, body.username, body.password, body.scope, address);
+  } else {
+    throw new OAuthError('unsupported_grant_type', 'use client_credentials or password');
+  }
+  res.status(200).json(response);
+};
+
+const revokeEndpoint: Endpoint = async (options, req, res, body) => {
+  const client = await authenticate(options, req, body);
+  if (body.token === undefined) throw new OAuthError('invalid_request', 'token is required');
+  await options.service.revoke(body.token, client);
+  // RFC 7009 §2.2: 200 whether or not the token was known; the body is ignored by clients.
+  res.status(200).end();
+};
+
+const introspectEndpoint: Endpoint = async (options, req, res, body) => {
+  await authenticate(options, req, body);
+  if (body.token === undefined) throw new OAuthError('invalid_request', 'token is required');
+  res.status(200).json(await options.service.introspect(body.token));
+};

@@ -1,0 +1,85 @@
+/**
+ * Patient compartment membership (FHIR CompartmentDefinition "patient"): a resource belongs to a
+ * patient's compartment when one of the reference elements named by the compartment's params for
+ * its type points at that patient; the Patient resource belongs to its own compartment. Used to keep
+ * `patient/` scopes to the token's patient, for direct reads, `_include`/`_revinclude` results and
+ * batch/transaction entries alike.
+ */
+
+/** One param of the compartment definition for a type, with the element paths its search parameter reads. */
+export interface CompartmentParam {
+  name: string;
+  /** Dotted element paths relative to the resource, e.g. `subject`, `participant.individual`. */
+  paths: string[];
+}
+
+type Json = unknown;
+
+export function inPatientCompartment(
+  resource: { resourceType?: unknown; id?: unknown },
+  patientId: string,
+  params: readonly CompartmentParam[],
+): boolean {
+  if (resource.resourceType === 'Patient' && resource.id === patientId) return true;
+  return params.some((param) =>
+    param.paths.some((path) => referencesPatient(valuesAt(resource, path), patientId)),
+  );
+}
+
+function valuesAt(root: Json, path: string): Json[] {
+  let current: Json[] = [root];
+  for (const segment of path.split('.')) {
+    current = current.flatMap((value) => childrenOf(value, segment));
+  }
+  return current;
+}
+
+function childrenOf(value: Json, segment: string): Json[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const record = value as Record<string, Json>;
+  const names = segment.endsWith('[x]') ? choiceNames(record, segment.slice(0, -3)) : [segment];
+  return names.flatMap((name) => {
+    if (!Object.hasOwn(record, name)) return [];
+    const child = record[name];
+    return Array.isArray(child) ? child : [child];
+  });
+}
+
+/** `value[x]` matches `valueReference`, `valueString`...: the base name followed by a type name. */
+function choiceNames(record: Record<string, Json>, base: string): string[] {
+  return Object.keys(record).filter((key) => key.startsWith(base) && /^[A-Z]/.test(key.slice(base.length)));
+}
+
+function referencesPatient(values: Json[], patientId: string): boolean {
+  return values.some((value) => {
+    const reference = (value as { reference?: unknown } | null)?.reference;
+    return typeof reference === 'string' && isPatientReference(reference, patientId);
+  });
+}
+
+/** `Patient/123`, `Patient/123/_history/2`, or an absolute URL ending in either. */
+export function isPatientReference(reference: string, patientId: string): boolean {
+  const withoutHistory = reference.replace(/\/_history\/[^/]+$/, '');
+  return withoutHistory === `Patient/${patientId}` || withoutHistory.endsWith(`/Patient/${patientId}`);
+}
+
+/**
+ * Element paths of a search parameter's FHIRPath expression, as far as compartment checks need
+ * them: `Observation.subject.where(resolve() is Patient) | Observation.performer` gives `subject`
+ * and `performer` for Observation. `.where(...)`, `.as(...)` and `as` casts are dropped: only
+ * references to `Patient/<id>` are matched afterwards, which is what those filters ask for.
+ */
+export function pathsOfExpression(expression: string, resourceType: string): string[] {
+  return expression
+    .split('|')
+    .map((part) =>
+      part
+        .trim()
+        .replace(/^\((.*)\)$/, '$1')
+        .replace(/\s+as\s+\w+$/, ''),
+    )
+    .map((part) => part.replace(/\.(where|as|ofType)\([^()]*(\([^()]*\)[^()]*)*\)/g, ''))
+    .filter((part) => part.startsWith(`${resourceType}.`))
+    .map((part) => part.slice(resourceType.length + 1))
+    .filter((part) => /^[A-Za-z[\]]+(\.[A-Za-z[\]]+)*$/.test(part));
+}

@@ -1,0 +1,140 @@
+import { SecurityConfigError } from './errors';
+import type { SigningAlgorithm } from './keys';
+
+/**
+ * Everything the security runtime can be told, with the defaults SECURITY.md asks for. The
+ * generated project's config loader fills a `SecurityOptions` from its file and environment, and
+ * `resolveSecurityConfig` checks it and applies defaults once, at start.
+ */
+
+/** A confidential client of the built-in token service (RFC 6749 §2.1). */
+export interface ClientConfig {
+  clientId: string;
+  /** scrypt hash from `hashSecret`; clients without one may use only the password grant. */
+  secretHash?: string;
+  /** The scopes this client may be granted (exact SMART scope strings). */
+  scopes: string[];
+  grantTypes?: GrantType[];
+  /** Patient in context for `patient/` scopes granted through client credentials. */
+  patient?: string;
+}
+
+/** A user of the development password grant (RFC 6749 §4.3). */
+export interface UserConfig {
+  username: string;
+  passwordHash: string;
+  scopes: string[];
+  patient?: string;
+}
+
+export type GrantType = 'client_credentials' | 'password';
+
+export interface RateLimitConfig {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Verifying tokens of another issuer instead of (or as well as) issuing them. */
+export interface ExternalIssuerConfig {
+  issuer: string;
+  /** RFC 7517 key set of the issuer; `kid`s are looked up in it only. */
+  jwksUrl?: string;
+  /** RFC 7662 introspection endpoint and the credentials to call it with. */
+  introspection?: { url: string; clientId: string; clientSecret: string };
+  algorithms: string[];
+  /** `typ` header required on access tokens (RFC 9068 §2.1); undefined to accept any. */
+  typ?: string;
+  timeoutMs: number;
+  cacheSeconds: number;
+}
+
+export interface SecurityConfig {
+  /** `iss` of issued tokens, and the public base URL of the auth endpoints. */
+  issuer: string;
+  /** `aud` of issued tokens and the audience required on incoming ones (RFC 9068 §4). */
+  audience: string;
+  mode: 'builtin' | 'external';
+  algorithm: SigningAlgorithm;
+  keyFile?: string;
+  tokenLifetimeSeconds: number;
+  /** Tolerance on `exp`/`nbf`/`iat`; SECURITY.md caps it at 60 s. */
+  clockSkewSeconds: number;
+  clients: ClientConfig[];
+  users: UserConfig[];
+  addressBinding: { enabled: boolean; blockSeconds: number };
+  tokenRateLimit: RateLimitConfig;
+  /** Requests per token on the API; undefined leaves the API without a per-token limit. */
+  apiRateLimit?: RateLimitConfig;
+  abuse: { scopeDenials: number; rateLimitTrips: number; windowSeconds: number };
+  external?: ExternalIssuerConfig;
+}
+
+export type SecurityOptions = Partial<Omit<SecurityConfig, 'issuer' | 'audience' | 'external'>> & {
+  issuer: string;
+  audience?: string;
+  external?: Partial<ExternalIssuerConfig> & { issuer: string };
+};
+
+const MAX_SKEW_SECONDS = 60;
+
+export function resolveSecurityConfig(options: SecurityOptions): SecurityConfig {
+  const config: SecurityConfig = {
+    ...options,
+    mode: options.mode ?? (options.external ? 'external' : 'builtin'),
+    algorithm: options.algorithm ?? 'EdDSA',
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 600,
+    clockSkewSeconds: options.clockSkewSeconds ?? 30,
+    clients: options.clients ?? [],
+    users: options.users ?? [],
+    addressBinding: options.addressBinding ?? { enabled: true, blockSeconds: 900 },
+    tokenRateLimit: options.tokenRateLimit ?? { limit: 30, windowSeconds: 60 },
+    abuse: options.abuse ?? { scopeDenials: 10, rateLimitTrips: 5, windowSeconds: 60 },
+    audience: options.audience ?? options.issuer,
+    external: options.external ? resolveExternal(options.external) : undefined,
+  };
+  validate(config);
+  return config;
+}
+
+function resolveExternal(external: Partial<ExternalIssuerConfig> & { issuer: string }): ExternalIssuerConfig {
+  return {
+    algorithms: ['EdDSA', 'ES256', 'RS256', 'PS256'],
+    typ: 'at+jwt',
+    timeoutMs: 3000,
+    cacheSeconds: 30,
+    ...external,
+  };
+}
+
+function validate(config: SecurityConfig): void {
+  if (!/^https?:\/\/[^\s]+$/.test(config.issuer)) {
+    throw new SecurityConfigError('issuer', `must be an absolute http(s) URL, got "${config.issuer}"`);
+  }
+  if (config.algorithm !== 'EdDSA' && config.algorithm !== 'ES256') {
+    throw new SecurityConfigError('algorithm', 'must be EdDSA or ES256');
+  }
+  if (!(config.clockSkewSeconds >= 0 && config.clockSkewSeconds <= MAX_SKEW_SECONDS)) {
+    throw new SecurityConfigError('clockSkewSeconds', `must be between 0 and ${MAX_SKEW_SECONDS}`);
+  }
+  if (!(config.tokenLifetimeSeconds >= 30 && config.tokenLifetimeSeconds <= 3600)) {
+    throw new SecurityConfigError('tokenLifetimeSeconds', 'must be between 30 and 3600 (short-lived tokens)');
+  }
+  if (config.mode === 'external') validateExternal(config.external);
+  const ids = new Set<string>();
+  for (const client of config.clients) {
+    if (ids.has(client.clientId))
+      throw new SecurityConfigError('clients', `duplicate client ${client.clientId}`);
+    ids.add(client.clientId);
+  }
+}
+
+function validateExternal(external: ExternalIssuerConfig | undefined): void {
+  if (!external) throw new SecurityConfigError('external', 'external mode needs an issuer');
+  if (!external.jwksUrl && !external.introspection) {
+    throw new SecurityConfigError('external', 'give jwksUrl or introspection');
+  }
+  const forbidden = external.algorithms.filter((alg) => alg === 'none' || alg.startsWith('HS'));
+  if (forbidden.length > 0) {
+    throw new SecurityConfigError('external.algorithms', `not allowed: ${forbidden.join(', ')}`);
+  }
+}

@@ -1,0 +1,99 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Principal } from '../contracts';
+import { principalOf } from './bearer';
+import type { Decision, ScopeEnforcer } from './enforcer';
+import { operationOutcome } from './responses';
+import type { Interaction } from './scopes';
+
+/**
+ * Two ways to put scope enforcement in front of a FHIR interaction: an Express middleware for a
+ * route whose interaction and type are known, and a hook for the framework-free handlers (which also
+ * call it for every batch/transaction entry).
+ */
+export function requireScope(
+  enforcer: ScopeEnforcer,
+  interaction: Interaction,
+  resourceType: string | ((req: Request) => string),
+): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const principal = principalOf(res);
+    const type = typeof resourceType === 'string' ? resourceType : resourceType(req);
+    if (!principal) {
+      next(new Error('requireScope needs bearerAuth in front of it'));
+      return;
+    }
+    enforcer.check(principal, interaction, type).then((decision) => {
+      if (decision.allowed) {
+        res.locals.access = decision.access;
+        next();
+        return;
+      }
+      res.status(decision.status);
+      res.setHeader('WWW-Authenticate', decision.wwwAuthenticate);
+      res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+      res.end(
+        JSON.stringify(
+          operationOutcome(decision.status === 401 ? 'login' : 'forbidden', decision.diagnostics),
+        ),
+      );
+    }, next);
+  };
+}
+
+/** The core's interaction names, mapped to the SMART permission that covers each. */
+const HOOK_INTERACTIONS: Readonly<Record<string, Interaction | 'public' | 'entries' | 'system'>> = {
+  read: 'read',
+  vread: 'vread',
+  'history-instance': 'history-instance',
+  create: 'create',
+  update: 'update',
+  patch: 'patch',
+  delete: 'delete',
+  'search-type': 'search-type',
+  'history-type': 'history-type',
+  // $validate stores nothing but is a write-shaped request: it needs the permission to create.
+  validate: 'create',
+  // Custom operations ($everything and the like) read data.
+  operation: 'read',
+  capabilities: 'public',
+  // A Bundle itself needs nothing; each of its entries is authorized as a request of its own.
+  batch: 'entries',
+  transaction: 'entries',
+  bundle: 'entries',
+  // System-wide history spans every type: only a `*` scope with `s` covers it.
+  'history-system': 'system',
+};
+
+export interface HookInfo {
+  interaction: string;
+  resourceType?: string;
+}
+
+export type HookFailure = (status: 401 | 403, diagnostics: string, headers: Record<string, string>) => Error;
+
+/**
+ * A hook for the framework-free handlers: resolves when allowed (recording `patient` access on the
+ * returned decision), throws the error `fail` builds otherwise (the core's FhirHttpError).
+ */
+export function authorizeHook(enforcer: ScopeEnforcer, fail: HookFailure) {
+  return async (info: HookInfo, request: { principal?: Principal }): Promise<Decision | undefined> => {
+    const mapped = HOOK_INTERACTIONS[info.interaction];
+    if (mapped === 'public' || mapped === 'entries') return undefined;
+    const principal = request.principal;
+    if (!principal) {
+      throw fail(401, 'no bearer token', {
+        'WWW-Authenticate': 'Bearer realm="fhir", error="invalid_token"',
+      });
+    }
+    const interaction = mapped === 'system' ? 'history-type' : mapped;
+    const type = mapped === 'system' ? '*' : info.resourceType;
+    if (interaction === undefined || type === undefined) {
+      throw fail(403, `unknown interaction ${info.interaction}`, {});
+    }
+    const decision = await enforcer.check(principal, interaction, type);
+    if (!decision.allowed) {
+      throw fail(decision.status, decision.diagnostics, { 'WWW-Authenticate': decision.wwwAuthenticate });
+    }
+    return decision;
+  };
+}
