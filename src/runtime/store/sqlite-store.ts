@@ -61,6 +61,8 @@ export class SqliteStore {
   private readonly onWrite: StoreWriteHook | undefined;
   private readonly engine: StoreSearchEngine;
   private readonly statements: ReturnType<typeof prepare>;
+  /** Epoch ms of the last write, so that every write gets a later `lastUpdated` than the one before. */
+  private lastStamp: number;
 
   constructor(options: StoreOptions) {
     this.db = new Database(options.location);
@@ -73,6 +75,10 @@ export class SqliteStore {
     this.onWrite = options.onWrite;
     this.engine = options.searchEngine ?? idOnlySearch;
     this.statements = prepare(this.db);
+    const latest = this.db.prepare('SELECT MAX(last_updated) AS latest FROM resource_history').get() as {
+      latest: string | null;
+    };
+    this.lastStamp = latest.latest === null ? 0 : Date.parse(latest.latest);
   }
 
   /** The current version; 404 when unknown, 410 when deleted. */
@@ -134,7 +140,7 @@ export class SqliteStore {
       const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
       if (row === undefined || row.deleted === 1) return;
       const versionId = row.version_id + 1;
-      const lastUpdated = new Date().toISOString();
+      const lastUpdated = this.nextStamp();
       this.statements.tombstone.run(versionId, lastUpdated, resourceType, id);
       this.statements.history.run(resourceType, id, versionId, lastUpdated, 'DELETE', null);
       this.onWrite?.({ kind: 'delete', resourceType, id, versionId: String(versionId) }, this.db);
@@ -187,6 +193,15 @@ export class SqliteStore {
     this.db.close();
   }
 
+  /**
+   * Strictly increasing across writes (one millisecond apart at least), so that history is totally
+   * ordered and `_since` never misses a write made in the same millisecond as another.
+   */
+  private nextStamp(): string {
+    this.lastStamp = Math.max(Date.now(), this.lastStamp + 1);
+    return new Date(this.lastStamp).toISOString();
+  }
+
   private write(
     kind: 'create' | 'update',
     resourceType: string,
@@ -194,7 +209,7 @@ export class SqliteStore {
     versionId: number,
     resource: ResourceJson,
   ): ResourceJson {
-    const lastUpdated = new Date().toISOString();
+    const lastUpdated = this.nextStamp();
     const { resourceType: _type, id: _id, meta, ...rest } = resource;
     const stored: ResourceJson = {
       resourceType,
