@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isFhirgenError } from '../errors';
 import { registerDefinitionsCommands } from './definitions-command';
+import { registerGenerateCommand } from './generate-command';
 import { type GlobalOptions, readVersion } from './options';
 
 /** Builds the commander program. Commands only parse and call the library; errors surface here. */
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDefinitionsCommands(program);
+  registerGenerateCommand(program);
   return program;
 }
 
