@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { patient, post, startTestServer, type TestServer } from './fixtures/server';
+import { type AnyJson, patient, post, startTestServer, type TestServer } from './fixtures/server';
 
 interface ResponseEntry {
   resource?: { resourceType: string; id: string; subject?: { reference: string } };
@@ -21,12 +21,12 @@ describe('runtime http: batch and transaction Bundles', () => {
   });
 
   async function count(type: string): Promise<number> {
-    return (await (await fetch(`${server.url}/r4/${type}`)).json()).total;
+    return ((await (await fetch(`${server.url}/r4/${type}`)).json()) as AnyJson).total;
   }
 
   it('runs a transaction all together, rewriting urn:uuid references to the created ids', async () => {
-    const kept = await (await post(`${server.url}/r4/Patient`, patient())).json();
-    const removed = await (await post(`${server.url}/r4/Patient`, patient())).json();
+    const kept = (await (await post(`${server.url}/r4/Patient`, patient())).json()) as AnyJson;
+    const removed = (await (await post(`${server.url}/r4/Patient`, patient())).json()) as AnyJson;
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
@@ -52,7 +52,7 @@ describe('runtime http: batch and transaction Bundles', () => {
     };
     const response = await post(`${server.url}/r4`, bundle);
     assert.equal(response.status, 200);
-    const body = (await response.json()) as { type: string; entry: ResponseEntry[] };
+    const body = (await response.json()) as AnyJson as { type: string; entry: ResponseEntry[] };
     assert.equal(body.type, 'transaction-response');
     const [observation, created, read, deleted] = body.entry as [
       ResponseEntry,
@@ -68,7 +68,9 @@ describe('runtime http: batch and transaction Bundles', () => {
     assert.equal(read.resource?.id, kept.id);
     assert.equal(deleted.response.status, '204 No Content');
     assert.equal((await fetch(`${server.url}/r4/Patient/${removed.id}`)).status, 410);
-    const stored = await (await fetch(`${server.url}/r4/Observation/${observation.resource?.id}`)).json();
+    const stored = (await (
+      await fetch(`${server.url}/r4/Observation/${observation.resource?.id}`)
+    ).json()) as AnyJson;
     assert.equal(stored.subject.reference, `Patient/${created.resource?.id}`);
   });
 
@@ -87,20 +89,20 @@ describe('runtime http: batch and transaction Bundles', () => {
     };
     const response = await post(`${server.url}/r4`, bundle);
     assert.equal(response.status, 400);
-    const body = await response.json();
+    const body = (await response.json()) as AnyJson;
     assert.equal(body.resourceType, 'OperationOutcome');
     assert.match(body.issue[0].diagnostics, /Bundle\.entry\[2\]: Patient.gender/);
     assert.equal(await count('Patient'), 0);
     assert.equal(await count('Observation'), 0);
     assert.equal(
-      (await (await fetch(`${server.url}/r4/_history`)).json()).entry.length,
+      ((await (await fetch(`${server.url}/r4/_history`)).json()) as AnyJson).entry.length,
       0,
       'no history left either',
     );
   });
 
   it('processes DELETE before GET (https://hl7.org/fhir/R4/http.html#trules), so reading what it deletes fails it', async () => {
-    const target = await (await post(`${server.url}/r4/Patient`, patient())).json();
+    const target = (await (await post(`${server.url}/r4/Patient`, patient())).json()) as AnyJson;
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
@@ -111,7 +113,7 @@ describe('runtime http: batch and transaction Bundles', () => {
     };
     const response = await post(`${server.url}/r4`, bundle);
     assert.equal(response.status, 410);
-    assert.match((await response.json()).issue[0].diagnostics, /^Bundle\.entry\[0\]/);
+    assert.match(((await response.json()) as AnyJson).issue[0].diagnostics, /^Bundle\.entry\[0\]/);
     assert.equal(
       (await fetch(`${server.url}/r4/Patient/${target.id}`)).status,
       200,
@@ -132,7 +134,7 @@ describe('runtime http: batch and transaction Bundles', () => {
     };
     const response = await post(`${server.url}/r4`, bundle);
     assert.equal(response.status, 200);
-    const body = (await response.json()) as { type: string; entry: ResponseEntry[] };
+    const body = (await response.json()) as AnyJson as { type: string; entry: ResponseEntry[] };
     assert.equal(body.type, 'batch-response');
     assert.deepEqual(
       body.entry.map((entry) => entry.response.status),
@@ -143,7 +145,7 @@ describe('runtime http: batch and transaction Bundles', () => {
   });
 
   it('applies a PATCH entry carried as a Binary, and checks ifMatch on entries', async () => {
-    const created = await (await post(`${server.url}/r4/Patient`, patient())).json();
+    const created = (await (await post(`${server.url}/r4/Patient`, patient())).json()) as AnyJson;
     const data = Buffer.from(JSON.stringify([{ op: 'replace', path: '/gender', value: 'other' }])).toString(
       'base64',
     );
@@ -161,11 +163,16 @@ describe('runtime http: batch and transaction Bundles', () => {
         },
       ],
     };
-    const body = (await (await post(`${server.url}/r4`, bundle)).json()) as { entry: ResponseEntry[] };
+    const body = (await (await post(`${server.url}/r4`, bundle)).json()) as AnyJson as {
+      entry: ResponseEntry[];
+    };
     assert.equal(body.entry[0]?.response.status, '200 OK');
     assert.equal(body.entry[0]?.response.etag, 'W/"2"');
     assert.equal(body.entry[1]?.response.status, '412 Precondition Failed');
-    assert.equal((await (await fetch(`${server.url}/r4/Patient/${created.id}`)).json()).gender, 'other');
+    assert.equal(
+      ((await (await fetch(`${server.url}/r4/Patient/${created.id}`)).json()) as AnyJson).gender,
+      'other',
+    );
   });
 
   it('refuses what is not a batch or transaction, nested bundles and oversized bundles', async () => {
@@ -179,7 +186,7 @@ describe('runtime http: batch and transaction Bundles', () => {
       type: 'batch',
       entry: [{ resource: { resourceType: 'Bundle', type: 'batch' }, request: { method: 'POST', url: '/' } }],
     };
-    const nestedBody = await (await post(`${server.url}/r4`, nested)).json();
+    const nestedBody = (await (await post(`${server.url}/r4`, nested)).json()) as AnyJson;
     assert.equal(nestedBody.entry[0].response.status, '400 Bad Request');
     await server.stop();
     server = await startTestServer({ handler: { maxBundleEntries: 2 } });
@@ -203,7 +210,7 @@ describe('runtime http: batch and transaction Bundles', () => {
       entry: entries,
     });
     const reads = Array.from({ length: 10 }, () =>
-      fetch(`${server.url}/r4/Patient?_count=100`).then((r) => r.json()),
+      fetch(`${server.url}/r4/Patient?_count=100`).then((r) => r.json() as AnyJson),
     );
     const [done, ...searches] = await Promise.all([transaction, ...reads]);
     assert.equal(done.status, 200);

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { FHIR_JSON, patient, post, put, startTestServer, type TestServer } from './fixtures/server';
+import {
+  type AnyJson,
+  FHIR_JSON,
+  patient,
+  post,
+  put,
+  startTestServer,
+  type TestServer,
+} from './fixtures/server';
 
 describe('runtime http: read, vread, create, update, delete, history', () => {
   let server: TestServer;
@@ -32,7 +40,7 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
       response.headers.get('last-modified') ?? '',
       /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
     );
-    const body = await response.json();
+    const body = (await response.json()) as AnyJson;
     assert.notEqual(body.id, 'client-chosen', 'the server assigns the id');
     assert.equal(body.meta.versionId, '1');
     assert.equal(body.gender, 'male');
@@ -43,13 +51,13 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     const read = await fetch(`${server.url}/r4/Patient/${id}`);
     assert.equal(read.status, 200);
     assert.equal(read.headers.get('etag'), 'W/"1"');
-    assert.equal((await read.json()).id, id);
+    assert.equal(((await read.json()) as AnyJson).id, id);
     const vread = await fetch(`${server.url}/r4/Patient/${id}/_history/1`);
     assert.equal(vread.status, 200);
     const unknown = await fetch(`${server.url}/r4/Patient/nope`);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.headers.get('content-type'), 'application/fhir+json; charset=utf-8');
-    assert.equal((await unknown.json()).resourceType, 'OperationOutcome');
+    assert.equal(((await unknown.json()) as AnyJson).resourceType, 'OperationOutcome');
     assert.equal((await fetch(`${server.url}/r4/Patient/${id}/_history/9`)).status, 404);
   });
 
@@ -58,7 +66,7 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     const updated = await put(`${server.url}/r4/Patient/${id}`, patient({ id, gender: 'female' }));
     assert.equal(updated.status, 200);
     assert.equal(updated.headers.get('etag'), 'W/"2"');
-    assert.equal((await updated.json()).gender, 'female');
+    assert.equal(((await updated.json()) as AnyJson).gender, 'female');
     const upsert = await put(`${server.url}/r4/Patient/chosen-1`, patient({ id: 'chosen-1' }));
     assert.equal(upsert.status, 201);
     assert.equal(upsert.headers.get('location'), `${server.url}/r4/Patient/chosen-1/_history/1`);
@@ -69,14 +77,14 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     server = await startTestServer({ handler: { updateCreate: false } });
     const response = await put(`${server.url}/r4/Patient/chosen-2`, patient({ id: 'chosen-2' }));
     assert.equal(response.status, 405);
-    assert.equal((await response.json()).resourceType, 'OperationOutcome');
+    assert.equal(((await response.json()) as AnyJson).resourceType, 'OperationOutcome');
   });
 
   it('checks If-Match: the current version updates, another one is 412', async () => {
     const { id } = await created();
     const stale = await put(`${server.url}/r4/Patient/${id}`, patient({ id }), { 'if-match': 'W/"7"' });
     assert.equal(stale.status, 412);
-    assert.equal((await stale.json()).issue[0].code, 'conflict');
+    assert.equal(((await stale.json()) as AnyJson).issue[0].code, 'conflict');
     const fresh = await put(`${server.url}/r4/Patient/${id}`, patient({ id }), { 'if-match': 'W/"1"' });
     assert.equal(fresh.status, 200);
     const again = await put(`${server.url}/r4/Patient/${id}`, patient({ id }), { 'if-match': 'W/"1"' });
@@ -89,7 +97,7 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     assert.equal(deleted.status, 204);
     const gone = await fetch(`${server.url}/r4/Patient/${id}`);
     assert.equal(gone.status, 410);
-    assert.equal((await gone.json()).resourceType, 'OperationOutcome');
+    assert.equal(((await gone.json()) as AnyJson).resourceType, 'OperationOutcome');
     assert.equal((await fetch(`${server.url}/r4/Patient/${id}/_history/1`)).status, 200);
     assert.equal((await fetch(`${server.url}/r4/Patient/${id}`, { method: 'DELETE' })).status, 204);
   });
@@ -103,7 +111,7 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
       status: 'final',
       code: { text: 'x' },
     });
-    const instance = await (await fetch(`${server.url}/r4/Patient/${id}/_history`)).json();
+    const instance = (await (await fetch(`${server.url}/r4/Patient/${id}/_history`)).json()) as AnyJson;
     assert.equal(instance.type, 'history');
     assert.deepEqual(
       instance.entry.map((entry: { request: { method: string }; response: { etag: string } }) => [
@@ -118,9 +126,9 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     );
     assert.equal(instance.entry[0].resource, undefined);
     assert.equal(instance.entry[1].resource.gender, 'other');
-    const type = await (await fetch(`${server.url}/r4/Patient/_history`)).json();
+    const type = (await (await fetch(`${server.url}/r4/Patient/_history`)).json()) as AnyJson;
     assert.equal(type.entry.length, 3);
-    const system = await (await fetch(`${server.url}/r4/_history?_count=2`)).json();
+    const system = (await (await fetch(`${server.url}/r4/_history?_count=2`)).json()) as AnyJson;
     assert.equal(system.entry.length, 2);
     assert.equal(system.entry[0].request.url, 'Observation');
   });
@@ -128,13 +136,13 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
   it('creates conditionally with If-None-Exist: no match creates, one match returns it with 200', async () => {
     const first = await post(`${server.url}/r4/Patient`, patient(), { 'if-none-exist': '_id=none-such' });
     assert.equal(first.status, 201);
-    const { id } = await first.json();
+    const { id } = (await first.json()) as AnyJson;
     const second = await post(`${server.url}/r4/Patient`, patient(), {
       'if-none-exist': `Patient?_id=${id}`,
     });
     assert.equal(second.status, 200);
-    assert.equal((await second.json()).id, id);
-    const search = await (await fetch(`${server.url}/r4/Patient`)).json();
+    assert.equal(((await second.json()) as AnyJson).id, id);
+    const search = (await (await fetch(`${server.url}/r4/Patient`)).json()) as AnyJson;
     assert.equal(search.total, 1, 'no second patient was created');
   });
 
@@ -144,7 +152,7 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     assert.equal(await minimal.text(), '');
     assert.ok(minimal.headers.get('location'));
     const outcome = await post(`${server.url}/r4/Patient`, patient(), { prefer: 'return=OperationOutcome' });
-    assert.equal((await outcome.json()).resourceType, 'OperationOutcome');
+    assert.equal(((await outcome.json()) as AnyJson).resourceType, 'OperationOutcome');
   });
 
   it('negotiates the format: _format and Accept JSON forms pass, others are 406', async () => {
@@ -159,7 +167,7 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     );
     const xml = await fetch(`${server.url}/r4/Patient/${id}?_format=xml`);
     assert.equal(xml.status, 406);
-    assert.equal((await xml.json()).resourceType, 'OperationOutcome');
+    assert.equal(((await xml.json()) as AnyJson).resourceType, 'OperationOutcome');
     assert.equal(
       (await fetch(`${server.url}/r4/Patient/${id}`, { headers: { accept: 'application/fhir+xml' } })).status,
       406,
@@ -171,7 +179,7 @@ describe('runtime http: read, vread, create, update, delete, history', () => {
     const dstu2 = await fetch(`${server.url}/dstu2/Patient/${id}`);
     assert.equal(dstu2.status, 200);
     assert.equal(dstu2.headers.get('content-type'), 'application/json+fhir; charset=utf-8');
-    assert.equal((await dstu2.json()).id, id);
+    assert.equal(((await dstu2.json()) as AnyJson).id, id);
   });
 
   it('echoes a sane X-Request-Id, generates one otherwise, and sends no X-Powered-By', async () => {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { FhirHttpError } from '../../src/runtime/outcome';
-import { FHIR_JSON, patient, post, put, startTestServer, type TestServer } from './fixtures/server';
+import {
+  type AnyJson,
+  FHIR_JSON,
+  patient,
+  post,
+  put,
+  startTestServer,
+  type TestServer,
+} from './fixtures/server';
 
 async function outcome(
   response: Response,
@@ -9,7 +17,7 @@ async function outcome(
     response.headers.get('content-type') ?? '',
     /^application\/(fhir\+json|json\+fhir); charset=utf-8$/,
   );
-  const body = await response.json();
+  const body = (await response.json()) as AnyJson;
   assert.equal(body.resourceType, 'OperationOutcome');
   return body;
 }
@@ -113,7 +121,7 @@ describe('runtime http: every error is an OperationOutcome with the FHIR status'
       code: {},
     });
     assert.equal(response.status, 400);
-    const search = await (await fetch(`${server.url}/r4/Patient`)).json();
+    const search = (await (await fetch(`${server.url}/r4/Patient`)).json()) as AnyJson;
     assert.ok(
       search.entry.every(
         (entry: { resource: { resourceType: string } }) => entry.resource.resourceType === 'Patient',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ServiceMap } from '../../src/runtime/service';
-import { FHIR_JSON, patient, post, startTestServer, type TestServer } from './fixtures/server';
+import { type AnyJson, FHIR_JSON, patient, post, startTestServer, type TestServer } from './fixtures/server';
 
 /** Observation keeps only read and create, and Patient declares `$everything` and `$merge`. */
 function withOperations(defaults: ServiceMap): ServiceMap {
@@ -50,7 +50,7 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
   }
 
   it('patches with JSON Patch: a new version, 412 on If-Match mismatch, 422 on failure, 415 on other types', async () => {
-    const { id } = await (await post(`${server.url}/r4/Patient`, patient())).json();
+    const { id } = (await (await post(`${server.url}/r4/Patient`, patient())).json()) as AnyJson;
     const patched = await jsonPatch(id, [
       { op: 'test', path: '/gender', value: 'male' },
       { op: 'replace', path: '/gender', value: 'female' },
@@ -58,7 +58,7 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
     ]);
     assert.equal(patched.status, 200);
     assert.equal(patched.headers.get('etag'), 'W/"2"');
-    const body = await patched.json();
+    const body = (await patched.json()) as AnyJson;
     assert.equal(body.gender, 'female');
     assert.deepEqual(body.name[0].given, ['Peter', 'Jim']);
     assert.equal(
@@ -76,7 +76,7 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
     });
     assert.equal(wrongType.status, 415);
     assert.equal(
-      (await (await fetch(`${server.url}/r4/Patient/${id}`)).json()).meta.versionId,
+      ((await (await fetch(`${server.url}/r4/Patient/${id}`)).json()) as AnyJson).meta.versionId,
       '2',
       'failed patches changed nothing',
     );
@@ -84,8 +84,8 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
   });
 
   it('searches by GET and by POST _search with the same result, as a searchset Bundle', async () => {
-    const { id } = await (await post(`${server.url}/r4/Patient`, patient())).json();
-    const byGet = await (await fetch(`${server.url}/r4/Patient?_id=${id}`)).json();
+    const { id } = (await (await post(`${server.url}/r4/Patient`, patient())).json()) as AnyJson;
+    const byGet = (await (await fetch(`${server.url}/r4/Patient?_id=${id}`)).json()) as AnyJson;
     assert.equal(byGet.resourceType, 'Bundle');
     assert.equal(byGet.type, 'searchset');
     assert.equal(byGet.total, 1);
@@ -98,16 +98,16 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
       body: `_id=${id}`,
     });
     assert.equal(byPost.status, 200);
-    assert.deepEqual((await byPost.json()).entry, byGet.entry);
+    assert.deepEqual(((await byPost.json()) as AnyJson).entry, byGet.entry);
   });
 
   it('pages search results with _count and a next link', async () => {
     for (let i = 0; i < 3; i++) await post(`${server.url}/r4/Patient`, patient());
-    const first = await (await fetch(`${server.url}/r4/Patient?_count=2`)).json();
+    const first = (await (await fetch(`${server.url}/r4/Patient?_count=2`)).json()) as AnyJson;
     assert.equal(first.entry.length, 2);
     const next = first.link.find((link: { relation: string }) => link.relation === 'next');
     assert.ok(next, 'a next link');
-    const second = await (await fetch(next.url)).json();
+    const second = (await (await fetch(next.url)).json()) as AnyJson;
     const ids = [...first.entry, ...second.entry].map(
       (entry: { resource: { id: string } }) => entry.resource.id,
     );
@@ -117,12 +117,12 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
   it('refuses unknown search parameters with 400, ignores them with Prefer: handling=lenient', async () => {
     const strict = await fetch(`${server.url}/r4/Patient?colour=blue`);
     assert.equal(strict.status, 400);
-    assert.match((await strict.json()).issue[0].diagnostics, /colour/);
+    assert.match(((await strict.json()) as AnyJson).issue[0].diagnostics, /colour/);
     const lenient = await fetch(`${server.url}/r4/Patient?colour=blue`, {
       headers: { prefer: 'handling=lenient' },
     });
     assert.equal(lenient.status, 200);
-    const body = await lenient.json();
+    const body = (await lenient.json()) as AnyJson;
     const outcome = body.entry.find((entry: { search: { mode: string } }) => entry.search.mode === 'outcome');
     assert.match(outcome.resource.issue[0].diagnostics, /colour/);
     assert.doesNotMatch(body.link[0].url, /colour/, 'the self link shows only the parameters used');
@@ -131,7 +131,7 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
   it('$validate answers an OperationOutcome, for a bare resource or in Parameters', async () => {
     const valid = await post(`${server.url}/r4/Patient/$validate`, patient());
     assert.equal(valid.status, 200);
-    const validBody = await valid.json();
+    const validBody = (await valid.json()) as AnyJson;
     assert.equal(validBody.resourceType, 'OperationOutcome');
     assert.equal(validBody.issue[0].severity, 'information');
     const invalid = await post(`${server.url}/r4/Patient/$validate`, {
@@ -139,12 +139,14 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
       parameter: [{ name: 'resource', resource: patient({ gender: 'robot' }) }],
     });
     assert.equal(invalid.status, 200);
-    assert.equal((await invalid.json()).issue[0].severity, 'error');
+    assert.equal(((await invalid.json()) as AnyJson).issue[0].severity, 'error');
     assert.equal((await fetch(`${server.url}/r4/Patient/$validate`)).status, 405);
   });
 
   it('routes custom operations at type and instance level, GET and POST, and casts their results', async () => {
-    const typeLevel = await (await fetch(`${server.url}/r4/Patient/$everything?start=2020`)).json();
+    const typeLevel = (await (
+      await fetch(`${server.url}/r4/Patient/$everything?start=2020`)
+    ).json()) as AnyJson;
     assert.deepEqual(typeLevel.parameter, [
       { name: 'id', valueString: '(type)' },
       { name: 'start', valueString: '2020' },
@@ -154,7 +156,7 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
       parameter: [{ name: '_count', valueInteger: 5 }],
     });
     assert.equal(instance.status, 200);
-    assert.deepEqual((await instance.json()).parameter, [
+    assert.deepEqual(((await instance.json()) as AnyJson).parameter, [
       { name: 'id', valueString: 'p1' },
       { name: '_count', valueString: '5' },
     ]);
@@ -172,11 +174,11 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
     assert.equal((await fetch(`${server.url}/r4/Patient/$unknown`)).status, 404);
     const broken = await fetch(`${server.url}/r4/Patient/$broken`);
     assert.equal(broken.status, 500);
-    assert.match((await broken.json()).issue[0].diagnostics, /R4 Patient service \(\$broken\)/);
+    assert.match(((await broken.json()) as AnyJson).issue[0].diagnostics, /R4 Patient service \(\$broken\)/);
   });
 
   it('lists exactly the served resources, interactions, operations and search parameters', async () => {
-    const statement = await (await fetch(`${server.url}/r4/metadata`)).json();
+    const statement = (await (await fetch(`${server.url}/r4/metadata`)).json()) as AnyJson;
     assert.equal(statement.resourceType, 'CapabilityStatement');
     assert.equal(statement.fhirVersion, '4.0.1');
     const [rest] = statement.rest;
@@ -208,7 +210,7 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
       rest.interaction.map((entry: { code: string }) => entry.code),
       ['transaction', 'batch', 'history-system'],
     );
-    const dstu2 = await (await fetch(`${server.url}/dstu2/metadata`)).json();
+    const dstu2 = (await (await fetch(`${server.url}/dstu2/metadata`)).json()) as AnyJson;
     assert.equal(dstu2.resourceType, 'Conformance');
     assert.equal(dstu2.acceptUnknown, 'no');
     assert.equal(

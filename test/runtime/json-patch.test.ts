@@ -101,7 +101,7 @@ describe('JSON Patch (RFC 6902)', () => {
   it('leaves the document untouched, and copies are independent', () => {
     const given = { a: { b: 1 } };
     const result = applyPatch(given, parsePatch([{ op: 'copy', from: '/a', path: '/c' }]));
-    (result as { c: { b: number } }).c.b = 2;
+    (result as unknown as { c: { b: number } }).c.b = 2;
     assert.deepEqual(given, { a: { b: 1 } });
     assert.equal((result as { a: { b: number } }).a.b, 1);
   });
