@@ -7,12 +7,20 @@ import type { ResourceType, SearchParameter } from '../../ir/types';
 import type { CompositeComponent, SearchParamDef, SearchTable } from './table';
 import { xpathToFhirPath } from './xpath';
 
+/** Parameters that select no element, so the store cannot index them; services may still answer them. */
+const NOT_INDEXED: Record<string, string> = {
+  _text: 'full-text search of the narrative needs a text index (search.html#text)',
+  _content: 'full-text search of the whole resource needs a text index (search.html#content)',
+  _query: 'a named query is defined by an operation, not by a path (search.html#query)',
+  _filter: 'the _filter expression language is a separate specification (search_filter.html)',
+  near: 'distance from a point needs a geographic index (location.html#positional)',
+};
+
 export function toSearchTable(resource: ResourceType): SearchTable {
   const params: Record<string, SearchParamDef> = {};
   for (const parameter of resource.searchParameters) {
     params[parameter.code] = toParamDef(parameter, resource);
   }
-  for (const composite of expandDstu2Composites(resource, params)) params[composite.code] = composite;
   return { resourceType: resource.name, params };
 }
 
@@ -36,6 +44,8 @@ function toParamDef(parameter: SearchParameter, resource: ResourceType): SearchP
     // A composite's components are evaluated on the nodes its expression selects; DSTU2 has none, so
     // components are then evaluated from the resource itself.
     if (!def.expression) def.expression = resource.name;
+  } else if (Object.hasOwn(NOT_INDEXED, parameter.code)) {
+    def.unsupported = NOT_INDEXED[parameter.code];
   } else if (parameter.type === 'special') {
     def.unsupported = 'special parameters have no generic matching rule (search.html#special)';
   } else if (!def.expression) {
@@ -51,13 +61,27 @@ function resolveComponents(
   if (parameter.components.length > 0) {
     const out: CompositeComponent[] = [];
     for (const component of parameter.components) {
-      const target = resource.searchParameters.find((p) => p.url === component.definition);
+      const target =
+        resource.searchParameters.find((p) => p.url === component.definition) ??
+        byConventionalUrl(component.definition, resource);
       if (!target) return undefined;
       out.push({ code: target.code, type: target.type, expression: component.expression });
     }
     return out;
   }
   return splitCompositeCode(parameter.code, resource);
+}
+
+/**
+ * STU3 composites name `Observation-code`, but the core defines `code` once for many resources as
+ * `clinical-code`: the URL's conventional form `<Resource>-<code>` still names the parameter.
+ */
+function byConventionalUrl(url: string, resource: ResourceType): SearchParameter | undefined {
+  const prefix = `/SearchParameter/${resource.name}-`;
+  const at = url.lastIndexOf(prefix);
+  if (at < 0) return undefined;
+  const code = url.slice(at + prefix.length);
+  return resource.searchParameters.find((p) => p.code === code);
 }
 
 /**
@@ -89,51 +113,4 @@ function isTopLevel(parameter: SearchParameter): boolean {
 
 function componentPath(parameter: SearchParameter): string {
   return parameter.expression ?? (parameter.xpath ? (xpathToFhirPath(parameter.xpath) ?? '') : '');
-}
-
-/**
- * DSTU2 names some composites with a choice suffix (`code-value-[x]`): the parameters it stands for
- * are the ones whose right part exists (`code-value-quantity`, `code-value-concept` ...).
- */
-function expandDstu2Composites(
-  resource: ResourceType,
-  params: Record<string, SearchParamDef>,
-): SearchParamDef[] {
-  const out: SearchParamDef[] = [];
-  for (const parameter of resource.searchParameters) {
-    if (
-      parameter.type !== 'composite' ||
-      !parameter.code.endsWith('-[x]') ||
-      parameter.components.length > 0
-    ) {
-      continue;
-    }
-    const stem = parameter.code.slice(0, -'[x]'.length);
-    for (const other of resource.searchParameters) {
-      if (other.type === 'composite') continue;
-      for (let i = stem.indexOf('-'); i > 0; i = stem.indexOf('-', i + 1)) {
-        const left = resource.searchParameters.find((p) => p.code === stem.slice(0, i));
-        const rightStem = stem.slice(i + 1);
-        if (!left || !isTopLevel(left) || !isTopLevel(other)) continue;
-        if (!other.code.startsWith(rightStem) || other.code === rightStem) continue;
-        const code = `${left.code}-${other.code}`;
-        if (Object.hasOwn(params, code)) continue;
-        out.push({
-          code,
-          type: 'composite',
-          expression: resource.name,
-          targets: [],
-          modifiers: [],
-          comparators: [],
-          components: [left, other].map((p) => ({
-            code: p.code,
-            type: p.type,
-            expression: componentPath(p),
-          })),
-          common: false,
-        });
-      }
-    }
-  }
-  return out;
 }

@@ -136,7 +136,7 @@ function parseReverseChain(key: string, value: string, context: ParamContext): P
   const table = lookupTable(context.tables, type);
   if (!table) return fail(`'${type}' is not a resource type`);
   const referenceDef = lookupParam(table, reference);
-  if (!referenceDef || referenceDef.type !== 'reference')
+  if (referenceDef?.type !== 'reference')
     return fail(`'${reference}' is not a reference parameter of ${type}`);
   const searched = context.table.resourceType;
   if (referenceDef.targets.length > 0 && !referenceDef.targets.includes(searched)) {

@@ -104,8 +104,7 @@ export function parseInclude(
   if (param === '*')
     return targetType === undefined ? { ok: true, value: directive } : fail(`'*' takes no target type`);
   const def = lookupParam(table, param);
-  if (!def || def.type !== 'reference')
-    return fail(`'${param}' is not a reference parameter of ${sourceType}`);
+  if (def?.type !== 'reference') return fail(`'${param}' is not a reference parameter of ${sourceType}`);
   if (targetType !== undefined) {
     if (def.targets.length > 0 && !def.targets.includes(targetType)) {
       return fail(`'${targetType}' is not a target of ${sourceType}:${param}`);

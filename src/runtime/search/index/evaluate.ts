@@ -1,0 +1,152 @@
+/**
+ * Evaluates search parameter expressions with the `fhirpath` package and the model of the parameter's
+ * FHIR version, so that choice elements (`Observation.value`) and `as(Quantity)` resolve, and each
+ * result carries its FHIR type (`Period`, `dateTime`, `CodeableConcept`) for normalisation.
+ */
+import fhirpath from 'fhirpath';
+import dstu2Model from 'fhirpath/fhir-context/dstu2';
+import r4Model from 'fhirpath/fhir-context/r4';
+import stu3Model from 'fhirpath/fhir-context/stu3';
+import type { FhirVersion } from '../table';
+
+const MODELS = { dstu2: dstu2Model, stu3: stu3Model, r4: r4Model } as const;
+
+/** One value an expression selected: its JSON and, when the model knows it, its FHIR type name. */
+export interface SelectedNode {
+  value: unknown;
+  type?: string;
+  /** The element path the value sits at (`Observation.component`), for evaluating composite components. */
+  path?: string;
+}
+
+/**
+ * `base` is the element path of `input` when it is part of a resource (composite components), and
+ * `root` the resource it belongs to, which `%resource` names in some component expressions.
+ */
+export type Evaluate = (input: unknown, expression: string, base?: string, root?: unknown) => SelectedNode[];
+
+interface ResourceNodeLike {
+  data: unknown;
+  path?: string;
+  getTypeInfo?: () => { name?: string } | undefined;
+}
+
+export function createEvaluator(version: FhirVersion): Evaluate {
+  const model = MODELS[version];
+  const compiled = new Map<string, (input: unknown, root: unknown) => unknown[]>();
+  return (input, expression, base, root) => {
+    const key = `${base ?? ''}\u0000${expression}`;
+    let run = compiled.get(key);
+    if (!run) {
+      const parts = splitUnion(forIndexing(expression)).map((text) =>
+        fhirpath.compile(base === undefined ? text : { base, expression: text }, model, {
+          resolveInternalTypes: false,
+          async: false,
+        }),
+      );
+      run = (data, resource) => parts.flatMap((part) => part(data, { resource }) as unknown[]);
+      compiled.set(key, run);
+    }
+    return run(input, root ?? input).map(toSelectedNode);
+  };
+}
+
+function toSelectedNode(result: unknown): SelectedNode {
+  if (result !== null && typeof result === 'object' && 'data' in result) {
+    const node = result as ResourceNodeLike;
+    const type = node.getTypeInfo?.()?.name;
+    const selected: SelectedNode = { value: node.data };
+    if (type) selected.type = type;
+    if (typeof node.path === 'string') selected.path = node.path;
+    return selected;
+  }
+  // Plain results of functions (`exists()`, comparisons) and FHIRPath system types.
+  const value = fhirpath.resolveInternalTypes(result);
+  return { value };
+}
+
+/**
+ * Top-level `|` parts are evaluated one by one and concatenated: a union would remove duplicates by
+ * comparing values, and comparing a FHIR Quantity that has a `comparator` throws in FHIRPath.
+ * Duplicate index rows are harmless.
+ */
+export function splitUnion(expression: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const char = expression.charAt(i);
+    if (char === "'" && expression.charAt(i - 1) !== '\\') quoted = !quoted;
+    else if (quoted) continue;
+    else if (char === '(' || char === '[') depth++;
+    else if (char === ')' || char === ']') depth--;
+    else if (char === '|' && depth === 0) {
+      parts.push(expression.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(expression.slice(start).trim());
+  return parts.filter((part) => part !== '');
+}
+
+/** The rewrites below, in order; each keeps the meaning the definition intends. */
+export function forIndexing(expression: string): string {
+  return withCollectionCasts(withoutResolve(expression));
+}
+
+/**
+ * FHIRPath's `as` wants a single item, yet the published expressions apply it to collections
+ * (`(ActivityDefinition.useContext.value as CodeableConcept)`); later versions of the specification
+ * replaced these with `ofType()`, which filters each item, and that is what the definitions mean.
+ * Types are qualified with `FHIR.`: an unqualified `Quantity` is FHIRPath's own System.Quantity,
+ * which a FHIR Quantity with a `comparator` cannot become. STU3 also capitalises primitive types
+ * (`as(Uri)`), which names no FHIR type.
+ */
+export function withCollectionCasts(expression: string): string {
+  const fhirType = (name: string) => {
+    const lower = name.charAt(0).toLowerCase() + name.slice(1);
+    return `FHIR.${PRIMITIVES.has(lower) ? lower : name}`;
+  };
+  return expression
+    .replace(
+      /([A-Za-z][\w.]*(?:\([^()]*\))?)\s+as\s+([A-Za-z]+)/g,
+      (_m, path: string, type: string) => `${path}.ofType(${fhirType(type)})`,
+    )
+    .replace(/\.as\(([A-Za-z]+)\)/g, (_m, type: string) => `.ofType(${fhirType(type)})`);
+}
+
+const PRIMITIVES = new Set([
+  'boolean',
+  'integer',
+  'string',
+  'decimal',
+  'uri',
+  'url',
+  'canonical',
+  'base64Binary',
+  'instant',
+  'date',
+  'dateTime',
+  'time',
+  'code',
+  'oid',
+  'id',
+  'markdown',
+  'unsignedInt',
+  'positiveInt',
+  'uuid',
+  'xhtml',
+]);
+
+/**
+ * `resolve()` would fetch the referenced resource; for indexing, `where(resolve() is Patient)` only
+ * asks whether the reference points at a Patient, which the reference text says
+ * (https://hl7.org/fhir/R4/fhirpath.html#functions notes servers may evaluate it this way).
+ */
+export function withoutResolve(expression: string): string {
+  return expression.replace(
+    /resolve\(\)\s+is\s+([A-Za-z]+)/g,
+    (_match, type: string) => `(reference.startsWith('${type}/') or reference.contains('/${type}/'))`,
+  );
+}

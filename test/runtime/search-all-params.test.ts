@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { createEvaluator } from '../../src/runtime/search/index/evaluate';
+import { extractRows } from '../../src/runtime/search/index/extract';
+import { parseSearch } from '../../src/runtime/search/parse';
+import type { FhirVersion, SearchParamDef, SearchTables } from '../../src/runtime/search/table';
+import { lookupTable } from '../../src/runtime/search/table';
+import { versionExamples, versionTables } from './fixtures/search/corpus';
+
+/**
+ * The parameters the embedded store leaves to services, with why (the same reasons `toSearchTable`
+ * gives). Everything else of every resource of every version must parse and index.
+ */
+const NOT_INDEXED: Record<FhirVersion, Record<string, RegExp>> = {
+  r4: {
+    _text: /text index/,
+    _content: /text index/,
+    _query: /operation/,
+    _filter: /_filter/,
+    near: /geographic/,
+  },
+  stu3: { _text: /text index/, _content: /text index/, _query: /operation/, near: /geographic/ },
+  dstu2: { _text: /text index/, _content: /text index/, _query: /operation/, near: /geographic/ },
+};
+
+function sampleValue(def: SearchParamDef, tables: SearchTables): string {
+  switch (def.type) {
+    case 'number':
+      return 'ge5';
+    case 'date':
+      return 'le2020-05-01T10:00:00Z';
+    case 'quantity':
+      return 'gt5.4|http://unitsofmeasure.org|mg';
+    case 'token':
+      return 'http://example.org|a\\,b';
+    case 'reference': {
+      const target = def.targets.find((type) => lookupTable(tables, type));
+      return target ? `${target}/1` : '1';
+    }
+    case 'uri':
+      return 'http://example.org/a';
+    case 'composite':
+      return def.components
+        .map((component) => sampleValue({ ...def, ...component, targets: [], components: [] }, tables))
+        .join('$');
+    default:
+      return 'x';
+  }
+}
+
+for (const version of ['r4', 'stu3', 'dstu2'] as const) {
+  describe(`every ${version} search parameter`, function () {
+    this.timeout(120_000);
+    let tables: SearchTables;
+    before(async () => {
+      tables = await versionTables(version);
+    });
+
+    it('is supported, or left out for a listed reason', () => {
+      const unexpected: string[] = [];
+      let count = 0;
+      for (const table of Object.values(tables)) {
+        for (const def of Object.values(table.params)) {
+          count++;
+          const reason = NOT_INDEXED[version][def.code];
+          if (def.unsupported === undefined && reason === undefined) continue;
+          if (def.unsupported === undefined || !reason?.test(def.unsupported)) {
+            unexpected.push(
+              `${table.resourceType}.${def.code}: ${def.unsupported ?? 'supported, expected not'}`,
+            );
+          }
+        }
+      }
+      assert.ok(count > 1000, `only ${count} parameters`);
+      assert.deepEqual(unexpected, []);
+    });
+
+    it('parses a value of its type, and refuses special ones', () => {
+      const failures: string[] = [];
+      for (const table of Object.values(tables)) {
+        for (const def of Object.values(table.params)) {
+          const pairs: [string, string][] = [[def.code, sampleValue(def, tables)]];
+          const result = parseSearch(table.resourceType, pairs, {
+            version,
+            tables,
+            defaultCount: 10,
+            maxCount: 100,
+            lenient: false,
+          });
+          const shouldParse = def.type !== 'special';
+          if (result.ok !== shouldParse)
+            failures.push(`${table.resourceType}?${pairs[0]?.join('=')}: ${JSON.stringify(result)}`);
+        }
+      }
+      assert.deepEqual(failures, []);
+    });
+
+    it('has an expression that evaluates, with its components', () => {
+      const evaluate = createEvaluator(version);
+      const failures: string[] = [];
+      for (const table of Object.values(tables)) {
+        for (const def of Object.values(table.params)) {
+          if (def.unsupported) continue;
+          try {
+            assert.ok(def.expression, 'no expression');
+            evaluate({ resourceType: table.resourceType }, def.expression);
+            for (const component of def.components) evaluate({}, component.expression, table.resourceType);
+          } catch (error) {
+            failures.push(`${table.resourceType}.${def.code} ${def.expression}: ${(error as Error).message}`);
+          }
+        }
+      }
+      assert.deepEqual(failures, []);
+    });
+
+    it('indexes every official example without a problem', async () => {
+      const evaluate = createEvaluator(version);
+      const examples = await versionExamples(version);
+      const problems: string[] = [];
+      const indexed = new Set<string>();
+      let rows = 0;
+      for (const resource of examples) {
+        const table = lookupTable(tables, resource.resourceType);
+        if (!table) continue;
+        const extracted = extractRows(resource, table, evaluate);
+        rows += extracted.rows.length;
+        for (const row of extracted.rows)
+          indexed.add(`${resource.resourceType}.${row.param.split(/[.:]/)[0]}`);
+        problems.push(
+          ...extracted.problems.map(
+            (p) => `${resource.resourceType}/${resource.id} ${p.param}: ${p.message}`,
+          ),
+        );
+      }
+      assert.deepEqual(problems, []);
+      // Every example contributes rows, and most parameters that examples exercise find values.
+      assert.ok(rows > examples.length * 3, `${rows} rows for ${examples.length} examples`);
+      assert.ok(indexed.size > 600, `only ${indexed.size} parameters found values`);
+    });
+  });
+}
+
+describe('DSTU2 parameters carry an expression derived from their xpath', () => {
+  it('for every parameter that has an xpath', async function () {
+    this.timeout(120_000);
+    const tables = await versionTables('dstu2');
+    const missing = Object.values(tables).flatMap((table) =>
+      Object.values(table.params)
+        .filter((def) => def.xpath !== undefined && def.expression === undefined)
+        .map((def) => `${table.resourceType}.${def.code} ${def.xpath}`),
+    );
+    assert.deepEqual(missing, []);
+    assert.equal(tables.Patient?.params.family?.expression, 'Patient.name.family');
+    assert.equal(tables.Patient?.params.email?.expression, "Patient.telecom.where(system = 'email')");
+  });
+});
