@@ -151,7 +151,11 @@ describe('patient compartment', () => {
     resourceType: 'Observation',
     id: 'o1',
     subject: { reference: 'Patient/p1' },
-    performer: [{ reference: 'Practitioner/d1' }, { reference: 'https://other.example/fhir/Patient/p3' }],
+    performer: [
+      { reference: 'Practitioner/d1' },
+      { reference: 'https://fhir.example.test/r4/Patient/p3' },
+      { reference: 'https://elsewhere.example/fhir/Patient/p4' },
+    ],
   };
   const params = [
     { name: 'subject', paths: ['subject'] },
@@ -159,14 +163,21 @@ describe('patient compartment', () => {
   ];
 
   it("holds a resource whose params reference the patient, and not another patient's", () => {
+    const local = ['https://fhir.example.test/r4/'];
     assert.equal(inPatientCompartment(observation, 'p1', params), true);
-    assert.equal(inPatientCompartment(observation, 'p3', params), true);
+    assert.equal(inPatientCompartment(observation, 'p3', params, local), true);
+    assert.equal(inPatientCompartment(observation, 'p3', params), false);
+    assert.equal(inPatientCompartment(observation, 'p4', params, local), false);
     assert.equal(inPatientCompartment(observation, 'p2', params), false);
     assert.equal(inPatientCompartment(observation, 'd1', params), false);
   });
 
   it('only looks at the params of the compartment definition', () => {
-    assert.equal(inPatientCompartment(observation, 'p3', [{ name: 'subject', paths: ['subject'] }]), false);
+    const local = ['https://fhir.example.test/r4'];
+    assert.equal(
+      inPatientCompartment(observation, 'p3', [{ name: 'subject', paths: ['subject'] }], local),
+      false,
+    );
   });
 
   it('holds the Patient resource itself, not another Patient', () => {

@@ -15,14 +15,19 @@ export interface CompartmentParam {
 
 type Json = unknown;
 
+/**
+ * `localBases`: this server's absolute base URLs (e.g. `https://fhir.example.org/r4`); an absolute
+ * reference counts only below one of them, since `Patient/p1` on another server is another patient.
+ */
 export function inPatientCompartment(
   resource: { resourceType?: unknown; id?: unknown },
   patientId: string,
   params: readonly CompartmentParam[],
+  localBases: readonly string[] = [],
 ): boolean {
   if (resource.resourceType === 'Patient' && resource.id === patientId) return true;
   return params.some((param) =>
-    param.paths.some((path) => referencesPatient(valuesAt(resource, path), patientId)),
+    param.paths.some((path) => referencesPatient(valuesAt(resource, path), patientId, localBases)),
   );
 }
 
@@ -50,17 +55,23 @@ function choiceNames(record: Record<string, Json>, base: string): string[] {
   return Object.keys(record).filter((key) => key.startsWith(base) && /^[A-Z]/.test(key.slice(base.length)));
 }
 
-function referencesPatient(values: Json[], patientId: string): boolean {
+function referencesPatient(values: Json[], patientId: string, localBases: readonly string[]): boolean {
   return values.some((value) => {
     const reference = (value as { reference?: unknown } | null)?.reference;
-    return typeof reference === 'string' && isPatientReference(reference, patientId);
+    return typeof reference === 'string' && isPatientReference(reference, patientId, localBases);
   });
 }
 
-/** `Patient/123`, `Patient/123/_history/2`, or an absolute URL ending in either. */
-export function isPatientReference(reference: string, patientId: string): boolean {
+/** `Patient/123`, `Patient/123/_history/2`, or either below one of this server's base URLs. */
+export function isPatientReference(
+  reference: string,
+  patientId: string,
+  localBases: readonly string[] = [],
+): boolean {
+  const relative = `Patient/${patientId}`;
   const withoutHistory = reference.replace(/\/_history\/[^/]+$/, '');
-  return withoutHistory === `Patient/${patientId}` || withoutHistory.endsWith(`/Patient/${patientId}`);
+  if (withoutHistory === relative) return true;
+  return localBases.some((base) => withoutHistory === `${base.replace(/\/$/, '')}/${relative}`);
 }
 
 /**
