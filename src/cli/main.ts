@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isFhirgenError } from '../errors';
+import { registerCastCommand } from './cast-command';
 import { registerDefinitionsCommands } from './definitions-command';
 import { registerGenerateCommand } from './generate-command';
 import { type GlobalOptions, readVersion } from './options';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDefinitionsCommands(program);
   registerGenerateCommand(program);
+  registerCastCommand(program);
   return program;
 }
 
