@@ -230,6 +230,22 @@ describe('IR facts on the core packages', function () {
     assert.equal(primitive(dstu2, 'uuid')?.base, 'uri');
   });
 
+  it('types every resource id as `id` (R4 4.0.1 writes System.String there, against its own specification)', async () => {
+    for (const model of await Promise.all(VERSIONS.map(loadModel))) {
+      for (const each of model.resources) {
+        assert.deepEqual(
+          element(model, each.name, 'id').type,
+          { kind: 'primitive', name: 'id' },
+          `${each.name}.id`,
+        );
+      }
+    }
+    assert.deepEqual(element(await loadModel('r4'), 'Element', 'id').type, {
+      kind: 'primitive',
+      name: 'string',
+    });
+  });
+
   it('types DSTU2 Age and STU3/R4 SimpleQuantity as constraints on Quantity', async () => {
     const [r4, stu3, dstu2] = await Promise.all([loadModel('r4'), loadModel('stu3'), loadModel('dstu2')]);
     for (const model of [r4, stu3, dstu2]) {

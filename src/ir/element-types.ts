@@ -1,6 +1,6 @@
 import { FhirgenError } from '../errors';
 import type { TypeCategory } from './collect';
-import type { RawTypeRef } from './raw';
+import type { RawElementDefinition, RawTypeRef } from './raw';
 import { asArray, stripVersion } from './raw';
 import { normaliseTypeCode } from './type-codes';
 import type { CanonicalUrl, TypeRef } from './types';
@@ -17,6 +17,24 @@ export interface TypeUniverse {
    * version enumerates on `Extension.value[x]` (https://hl7.org/fhir/STU3/datatypes.html#open).
    */
   openTypes: string[];
+}
+
+/**
+ * R4 4.0.1 types `Resource.id` as a FHIRPath System.String whose fhir-type extension says `string`,
+ * while the specification's table gives it the `id` type (https://hl7.org/fhir/R4/resource.html#Resource),
+ * as DSTU2 and STU3 do; `id` limits ids to 1-64 characters of `[A-Za-z0-9\-.]`. Keyed by base path, so
+ * that every resource's `id` gets it.
+ */
+const TYPE_ERRATA: Readonly<Record<string, { from: string; to: string }>> = {
+  'Resource.id': { from: 'string', to: 'id' },
+};
+
+/** The element's merged types with the errata above applied. */
+export function elementTypes(element: RawElementDefinition, universe: TypeUniverse): MergedType[] {
+  const types = mergeTypes(element.type ?? [], universe);
+  const erratum = TYPE_ERRATA[element.base?.path ?? element.path];
+  if (!erratum || !universe.categories.has(erratum.to)) return types;
+  return types.map((type) => (type.code === erratum.from ? { ...type, code: erratum.to } : type));
 }
 
 /** One distinct type code of an element, with the profiles of all its entries merged. */

@@ -1,7 +1,7 @@
 import { FhirgenError } from '../errors';
 import { pascalCase } from './backbone-names';
 import { normaliseBinding } from './bindings';
-import { mergeTypes, type TypeUniverse, toTypeRef } from './element-types';
+import { elementTypes, type TypeUniverse, toTypeRef } from './element-types';
 import type { RawElementDefinition } from './raw';
 import { lastPathSegment, type SplitDefinition, type StructureNode } from './structures';
 import type { ChoiceGroup, Element, TypeRef } from './types';
@@ -50,7 +50,7 @@ export function buildMembers(
  * present, and whether one must be is the group's `min`.
  */
 function choiceVariants(raw: RawElementDefinition, group: string, context: ElementContext): Element[] {
-  const types = mergeTypes(raw.type ?? [], context.universe);
+  const types = elementTypes(raw, context.universe);
   if (types.length === 0) throw untyped(raw, context);
   return types.map((type) => {
     const name = `${group}${pascalCase(type.code)}`;
@@ -67,7 +67,7 @@ function elementType(raw: RawElementDefinition, context: ElementContext): TypeRe
   if (backbone !== undefined) return { kind: 'backbone', name: backbone };
   const referenced = contentReferenceOf(raw, context);
   if (referenced !== undefined) return referencedType(raw, referenced, context);
-  const types = mergeTypes(raw.type ?? [], context.universe);
+  const types = elementTypes(raw, context.universe);
   const [only] = types;
   if (only === undefined) throw untyped(raw, context);
   if (types.length > 1) {
