@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { ensurePackages, fetchPackages, findCached, readPackageArchive } from '../src/definitions';
-import { FhirgenError } from '../src/errors';
 import { sharedFhirCache } from './support/fhir-cache';
-import { type Registry, sharedFhirDir, startRegistry } from './support/registry';
+import { type Registry, refusedUrl, sharedFhirDir, startRegistry } from './support/registry';
+import { rejection } from './support/rejection';
 import { tempFolders } from './support/temp';
 
 const EXAMPLES = 'hl7.fhir.r2.examples@1.0.2';
-
-async function rejection(promise: Promise<unknown>): Promise<FhirgenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FhirgenError) return error;
-    throw error;
-  }
-  throw new Error('expected a FhirgenError, but it succeeded');
-}
-
-/** A URL on which nothing listens: a port the OS just handed out and took back. */
-async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('definitions: fetching from a registry', () => {
   const temp = tempFolders('fetch');

@@ -5,20 +5,10 @@ import path from 'node:path';
 import AdmZip from 'adm-zip';
 import { c as createTar } from 'tar';
 import { findCached, importArchive, loadLocalDefinitions } from '../src/definitions';
-import { FhirgenError } from '../src/errors';
 import { sharedFhirCache } from './support/fhir-cache';
 import { type Registry, sharedFhirDir, startRegistry } from './support/registry';
+import { rejection } from './support/rejection';
 import { tempFolders } from './support/temp';
-
-async function rejection(promise: Promise<unknown>): Promise<FhirgenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FhirgenError) return error;
-    throw error;
-  }
-  throw new Error('expected a FhirgenError, but it succeeded');
-}
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 

@@ -172,3 +172,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       }),
   };
 }
+
+/** A URL on which nothing listens: a loopback port the OS just handed out and took back. */
+export async function refusedUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
