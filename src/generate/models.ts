@@ -3,9 +3,8 @@
  * Each stage is timed and announced through `onStage`, so the CLI can print progress and a slow stage
  * shows up without a profiler.
  */
-import { CORE_VERSIONS, type FetchOptions, fetchPackages } from '../definitions/index';
+import { CORE_VERSIONS, type FetchOptions, fetchPackages, type LoadedPackage } from '../definitions/index';
 import { emitClasses } from '../emit/classes/index';
-import { emitSchemas } from '../emit/schemas/index';
 import { FhirgenError } from '../errors';
 import { buildModel, type FhirModel, type FhirVersionId } from '../ir/index';
 import { type CheckResult, checkFiles, type WriteResult, writeFiles } from '../write/index';
@@ -41,16 +40,34 @@ export interface GenerateModelsResult {
 /** The folders of `generated/<version>/` that hold only generated files (extra files there are stale). */
 export const MANAGED_FOLDERS = ['classes', 'schemas'];
 
+type Emitter = (model: FhirModel) => Map<string, string>;
+
+/**
+ * The JSON Schema emitter, when this checkout has it (it is built alongside the classes and may be
+ * absent in a partial tree). Only a missing module means "absent"; any other load failure is real.
+ */
+export function schemaEmitter(): Emitter | undefined {
+  const specifier = '../emit/schemas/index';
+  try {
+    return (require(specifier) as { emitSchemas?: Emitter }).emitSchemas;
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    if (missing && String((error as Error).message).includes('emit/schemas')) return undefined;
+    throw error;
+  }
+}
+
+type Timer = <T>(stage: Stage, run: () => T, detail: (value: T) => string) => T;
+
 /** Every file of one version's `generated/<version>/` folder: classes, their runtime, and the schemas. */
-export function emitModelFiles(
-  model: FhirModel,
-  time: <T>(stage: Stage, run: () => T, detail: (value: T) => string) => T = (_, run) => run(),
-): Map<string, string> {
+export function emitModelFiles(model: FhirModel, time: Timer = (_, run) => run()): Map<string, string> {
   const classes = time(
     'classes',
     () => emitClasses(model),
     (files) => `${files.size} files`,
   );
+  const emitSchemas = schemaEmitter();
+  if (emitSchemas === undefined) return classes;
   const schemas = time(
     'schemas',
     () => emitSchemas(model),
@@ -62,33 +79,26 @@ export function emitModelFiles(
 export async function generateModels(options: GenerateModelsOptions): Promise<GenerateModelsResult> {
   const stages: StageEvent[] = [];
   const result: GenerateModelsResult = { stages };
+  const record = (event: StageEvent) => {
+    stages.push(event);
+    options.onStage?.(event);
+  };
   for (const version of options.versions) {
-    const time = <T>(stage: Stage, run: () => T, detail: (value: T) => string): T => {
+    const time: Timer = (stage, run, detail) => {
       const started = process.hrtime.bigint();
       const value = run();
-      const event = {
-        version,
-        stage,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-        detail: detail(value),
-      };
-      stages.push(event);
-      options.onStage?.(event);
+      record({ version, stage, ms: elapsedMs(started), detail: detail(value) });
       return value;
     };
     const started = process.hrtime.bigint();
     const packages = await fetchPackages([version], options.fetch);
-    const loaded = { version, stage: 'load' as const, ms: Number(process.hrtime.bigint() - started) / 1e6 };
-    const event = { ...loaded, detail: packages.map((pkg) => `${pkg.id.name}@${pkg.id.version}`).join(', ') };
-    stages.push(event);
-    options.onStage?.(event);
-    const model = time(
-      'ir',
-      () => buildModel(packages, version),
-      (built) => modelSummary(built),
-    );
+    record({ version, stage: 'load', ms: elapsedMs(started), detail: packages.map(packageName).join(', ') });
+    const model = time('ir', () => buildModel(packages, version), modelSummary);
     const files = prefixed(version, emitModelFiles(model, time));
-    const managedDirs = MANAGED_FOLDERS.map((folder) => `${version}/${folder}`);
+    // Only folders this run emits into are pruned or checked for extra files.
+    const managedDirs = MANAGED_FOLDERS.map((folder) => `${version}/${folder}`).filter((dir) =>
+      [...files.keys()].some((file) => file.startsWith(`${dir}/`)),
+    );
     if (options.check) {
       const checked = time('check', () => checkFiles(options.outDir, files, { managedDirs }), checkSummary);
       result.check = mergeChecks(result.check, checked);
@@ -98,6 +108,14 @@ export async function generateModels(options: GenerateModelsOptions): Promise<Ge
     }
   }
   return result;
+}
+
+function elapsedMs(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function packageName(pkg: LoadedPackage): string {
+  return `${pkg.id.name}@${pkg.id.version}`;
 }
 
 /** `r4`, `R4`, `stu3`, `r3`, `dstu2`, `r2` -> version ids, in the order given, without repeats. */
