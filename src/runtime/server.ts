@@ -1,0 +1,109 @@
+/**
+ * Putting a generated server together: the store, one FHIR handler per enabled version, the Express
+ * app, and the listener. A generated project's `src/server.ts` calls `startServer` with its config,
+ * its bindings and its services; tests and benchmarks call `buildServer` and listen themselves.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Express, RequestHandler } from 'express';
+import pino, { type Logger } from 'pino';
+import type { VersionBinding } from './binding';
+import type { ServerConfig } from './config';
+import { createFhirApp } from './express/adapter';
+import { createFhirHandler } from './http/handler';
+import type { SearchParser } from './http/search-parser';
+import type { AuthorizeHook } from './http/settings';
+import type { ServiceMap } from './service';
+import { SqliteStore, type StoreSearchEngine, type StoreWriteHook } from './store/sqlite-store';
+
+export interface VersionSetup {
+  binding: VersionBinding;
+  /** The version's services; generated projects pass their `src/services/<version>/` files here. */
+  services: (store: SqliteStore) => ServiceMap;
+  searchParser?: SearchParser;
+}
+
+export interface ServerOptions {
+  config: ServerConfig;
+  /** Every version the project was generated for, by id; only `config.versions` are mounted. */
+  versions: Record<string, VersionSetup>;
+  logger?: Logger;
+  /** Express middleware run before every FHIR route (the security module's authentication). */
+  middleware?: RequestHandler[];
+  /** Called for every interaction, batch and transaction entries included (the security module's scopes). */
+  authorize?: AuthorizeHook;
+  /** The search module's indexer and engine for the embedded store. */
+  store?: { onWrite?: StoreWriteHook; searchEngine?: StoreSearchEngine };
+}
+
+export interface BuiltServer {
+  app: Express;
+  store: SqliteStore;
+  logger: Logger;
+}
+
+export function buildServer(options: ServerOptions): BuiltServer {
+  const { config } = options;
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const location = config.store.kind === 'memory' ? ':memory:' : config.store.path;
+  if (config.store.kind === 'sqlite')
+    mkdirSync(path.dirname(path.resolve(config.store.path)), { recursive: true });
+  const store = new SqliteStore({ location, ...options.store });
+  const mounted = config.versions.map((id) => {
+    const setup = options.versions[id];
+    const basePath = config.basePaths[id];
+    if (setup === undefined || basePath === undefined)
+      throw new Error(`No binding or base path for FHIR version ${id}`);
+    const handler = createFhirHandler({
+      binding: setup.binding,
+      services: setup.services(store),
+      transactions: store,
+      updateCreate: config.updateCreate,
+      validateResults: config.validateResults,
+      ...(setup.searchParser === undefined ? {} : { searchParser: setup.searchParser }),
+      ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
+      onError: (error, request) => logger.error({ err: error, reqId: request.requestId }, 'service failed'),
+    });
+    return { basePath, handler };
+  });
+  const app = createFhirApp({
+    versions: mounted,
+    limits: { maxBytes: config.bodyLimit, maxDepth: config.maxDepth },
+    logger,
+    ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
+    ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+  });
+  return { app, store, logger };
+}
+
+export interface RunningServer extends BuiltServer {
+  server: Server;
+  /** `http://host:port`, the port being the one actually bound (config port 0 picks a free one). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const built = buildServer(options);
+  const server = built.app.listen(options.config.port, options.config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.config.host}:${port}`;
+  for (const id of options.config.versions)
+    built.logger.info(`FHIR ${id} at ${url}${options.config.basePaths[id]}`);
+  return {
+    ...built,
+    server,
+    url,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      built.store.close();
+    },
+  };
+}
