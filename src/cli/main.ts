@@ -4,6 +4,7 @@ import { registerCastCommand } from './cast-command';
 import { registerDefinitionsCommands } from './definitions-command';
 import { registerGenerateCommand } from './generate-command';
 import { type GlobalOptions, readVersion } from './options';
+import { registerValidateCommand } from './validate-command';
 
 /** Builds the commander program. Commands only parse and call the library; errors surface here. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDefinitionsCommands(program);
   registerGenerateCommand(program);
   registerCastCommand(program);
+  registerValidateCommand(program);
   return program;
 }
 

@@ -11,10 +11,11 @@ export type IssueCode =
   | 'code-invalid'
   | 'invariant'
   | 'not-supported'
+  | 'not-found'
   | 'informational';
 
 export interface OutcomeIssue {
-  severity: 'error' | 'information';
+  severity: 'fatal' | 'error' | 'information';
   code: IssueCode;
   diagnostics: string;
   /** FHIRPath of the offending element (STU3 and later). */

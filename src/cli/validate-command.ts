@@ -1,0 +1,198 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import type { OperationOutcome } from '../emit/schemas/runtime/outcome';
+import type { FhirValidator } from '../emit/schemas/runtime/validator';
+import { FhirgenError } from '../errors';
+import { parseVersionList } from '../generate/models';
+
+type Format = 'text' | 'json' | 'ndjson';
+
+interface ValidateOptions {
+  fhir: string;
+  format: string;
+  schemas: string;
+}
+
+/** One resource read from the inputs, or the reason it could not be read. */
+interface Input {
+  file: string;
+  /** Position in the file: 0 for a JSON file, the resource's line index in an NDJSON file. */
+  index: number;
+  json?: unknown;
+  unreadable?: { code: 'structure' | 'not-found'; reason: string };
+}
+
+interface Checked {
+  input: Input;
+  valid: boolean;
+  outcome: OperationOutcome;
+}
+
+const DEFAULT_GENERATED = path.join(__dirname, '..', '..', 'generated');
+const FORMATS: readonly Format[] = ['text', 'json', 'ndjson'];
+
+/**
+ * `fhirgen validate <paths...> --fhir <alias> [--format text|json|ndjson]`: validates JSON files,
+ * folders of them and NDJSON files with the committed validators of `generated/<version>/schemas`.
+ * Exit code: 0 all valid, 1 some invalid, 2 some input unreadable (the rest are still validated).
+ */
+export function registerValidateCommand(program: Command): void {
+  program
+    .command('validate')
+    .description("validate FHIR JSON resources (files, folders, NDJSON) against a version's schemas")
+    .argument('<paths...>', 'JSON or NDJSON files, or folders of them')
+    .requiredOption('--fhir <version>', 'the FHIR version to validate against (r4, stu3, dstu2)')
+    .option('--format <format>', 'text, json (OperationOutcome) or ndjson', 'text')
+    .option('--schemas <dir>', 'the generated output root holding <version>/schemas', DEFAULT_GENERATED)
+    .action((paths: string[], options: ValidateOptions) => {
+      const format = parseFormat(options.format);
+      const [version] = parseVersionList(options.fhir);
+      const validator = loadValidator(path.join(options.schemas, version as string, 'schemas'));
+      const checked = paths.flatMap(readInputs).map((input) => check(validator, input));
+      process.stdout.write(render(checked, format));
+      process.exitCode = exitCode(checked);
+    });
+}
+
+function parseFormat(format: string): Format {
+  const known = FORMATS.find((candidate) => candidate === format);
+  if (known !== undefined) return known;
+  throw new FhirgenError('INVALID_OPTION', `unknown format "${format}"`, {
+    hint: 'use text, json or ndjson',
+  });
+}
+
+function loadValidator(dir: string): FhirValidator {
+  try {
+    return (require(path.join(dir, 'index.ts')) as { getValidator(): FhirValidator }).getValidator();
+  } catch (cause) {
+    throw new FhirgenError(
+      'UNREADABLE_INPUT',
+      `cannot load the generated validators: ${(cause as Error).message}`,
+      {
+        location: dir,
+        hint: 'run `fhirgen generate models`, or point --schemas at a generated folder',
+        cause,
+      },
+    );
+  }
+}
+
+function check(validator: FhirValidator, input: Input): Checked {
+  if (input.unreadable !== undefined) {
+    const issue = {
+      severity: 'fatal' as const,
+      code: input.unreadable.code,
+      diagnostics: input.unreadable.reason,
+    };
+    return { input, valid: false, outcome: { resourceType: 'OperationOutcome', issue: [issue] } };
+  }
+  const result = validator.validate(input.json);
+  return { input, valid: result.valid, outcome: validator.outcome(result) };
+}
+
+function exitCode(checked: Checked[]): number {
+  if (checked.some((item) => item.input.unreadable !== undefined)) return 2;
+  return checked.every((item) => item.valid) ? 0 : 1;
+}
+
+/** A file, or a folder searched recursively for `.json` and `.ndjson` files, in name order. */
+function readInputs(given: string): Input[] {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(given).isDirectory();
+  } catch {
+    return [{ file: given, index: 0, unreadable: { code: 'not-found', reason: 'No such file or folder' } }];
+  }
+  if (!isFolder) return readFile(given);
+  return readdirSync(given, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.(nd)?json$/i.test(entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort()
+    .flatMap(readFile);
+}
+
+function readFile(file: string): Input[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    return [
+      {
+        file,
+        index: 0,
+        unreadable: { code: 'not-found', reason: `Cannot read: ${(cause as Error).message}` },
+      },
+    ];
+  }
+  if (!/\.ndjson$/i.test(file)) return [parse(text, file, 0)];
+  // NDJSON (https://hl7.org/fhir/R4/nd-json.html): one resource per line; blank lines are skipped.
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .map((line, index) => parse(line, file, index));
+}
+
+function parse(text: string, file: string, index: number): Input {
+  try {
+    return { file, index, json: JSON.parse(text) };
+  } catch (cause) {
+    return {
+      file,
+      index,
+      unreadable: { code: 'structure', reason: `Not JSON: ${(cause as Error).message}` },
+    };
+  }
+}
+
+function render(checked: Checked[], format: Format): string {
+  if (format === 'ndjson') {
+    return checked
+      .map(
+        ({ input, valid, outcome }) =>
+          `${JSON.stringify({ file: input.file, index: input.index, valid, outcome })}\n`,
+      )
+      .join('');
+  }
+  if (format === 'json') return `${JSON.stringify(jsonDocument(checked), null, 2)}\n`;
+  return renderText(checked);
+}
+
+/** One OperationOutcome for one resource; for several, a collection Bundle of them, one per resource. */
+function jsonDocument(checked: Checked[]): unknown {
+  if (checked.length === 1 && checked[0] !== undefined) return checked[0].outcome;
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: checked.map(({ input, outcome }) => ({
+      fullUrl: `${pathToFileURL(path.resolve(input.file)).href}#${input.index}`,
+      resource: outcome,
+    })),
+  };
+}
+
+function renderText(checked: Checked[]): string {
+  const lines: string[] = [];
+  for (const { input, valid, outcome } of checked) {
+    const name = /\.ndjson$/i.test(input.file) ? `${input.file}#${input.index}` : input.file;
+    if (valid) {
+      lines.push(`${name}: valid`);
+      continue;
+    }
+    lines.push(`${name}: ${outcome.issue.length === 1 ? '1 issue' : `${outcome.issue.length} issues`}`);
+    for (const issue of outcome.issue) {
+      const where = (issue.expression ?? issue.location ?? [])[0];
+      lines.push(
+        `  ${issue.severity} [${issue.code}]${where === undefined ? '' : ` ${where}`}: ${issue.diagnostics}`,
+      );
+    }
+  }
+  const valid = checked.filter((item) => item.valid).length;
+  const unreadable = checked.filter((item) => item.input.unreadable !== undefined).length;
+  const invalid = checked.length - valid - unreadable;
+  lines.push(`${checked.length} resources: ${valid} valid, ${invalid} invalid, ${unreadable} unreadable`);
+  return `${lines.join('\n')}\n`;
+}
