@@ -24,33 +24,64 @@ const DEFINITION_TYPES = new Set([
   'TerminologyCapabilities',
 ]);
 
+/** What one file held, for the folder index: its type and, for a definitions Bundle, its entries. */
+export interface FileSummary {
+  resourceType: string;
+  /** The identity of a standalone resource (see resourceIdentity). */
+  key?: string;
+  /** Set for definitions Bundles: the identities and the types of their entries. */
+  entries?: { keys: string[]; types: string[] };
+}
+
 /**
  * Gathers the resources of one source. Definitions Bundles are replaced by their entries; a resource seen
- * twice (the DSTU2 and STU3 cores hold each definition both as a file and inside a Bundle) is kept once.
- * Other Bundles (examples) stay as they are.
+ * twice (the DSTU2 and STU3 cores hold each definition both as a file and inside a Bundle) is kept once,
+ * and the standalone file wins: Bundle entries are added only after every file. Other Bundles (examples)
+ * stay as they are.
  */
 export class ResourceCollector {
-  readonly resources: FhirResourceJson[] = [];
+  private readonly kept: FhirResourceJson[] = [];
+  private readonly deferred: FhirResourceJson[][] = [];
   private readonly seen = new Set<string>();
 
   /** `unpackAnyBundle`: a Bundle given as a definitions source is unpacked whatever it holds. */
   constructor(private readonly unpackAnyBundle = false) {}
 
-  add(json: unknown): void {
-    if (!isResource(json)) return;
+  /** Adds one parsed file; returns what it held, or undefined when it is not a resource. */
+  add(json: unknown): FileSummary | undefined {
+    if (!isResource(json)) return undefined;
     if (json.resourceType === 'Bundle') {
       const entries = bundleEntries(json);
       if (entries.length > 0 && (this.unpackAnyBundle || entries.every(isDefinition))) {
-        for (const entry of entries) this.add(entry);
-        return;
+        this.deferred.push(entries);
+        const keys = entries.map((entry) => resourceIdentity(entry) ?? '');
+        return {
+          resourceType: 'Bundle',
+          entries: { keys, types: [...new Set(entries.map((e) => e.resourceType))] },
+        };
       }
     }
-    const key = resourceIdentity(json);
+    this.keep(json);
+    return { resourceType: json.resourceType, key: resourceIdentity(json) };
+  }
+
+  /** Every resource, standalone files first, then Bundle entries not seen before; optionally of some types only. */
+  finish(resourceTypes?: ReadonlySet<string>): FhirResourceJson[] {
+    for (const entries of this.deferred.splice(0)) {
+      for (const entry of entries) this.keep(entry);
+    }
+    return resourceTypes
+      ? this.kept.filter((resource) => resourceTypes.has(resource.resourceType))
+      : this.kept;
+  }
+
+  private keep(resource: FhirResourceJson): void {
+    const key = resourceIdentity(resource);
     if (key !== undefined) {
       if (this.seen.has(key)) return;
       this.seen.add(key);
     }
-    this.resources.push(json);
+    this.kept.push(resource);
   }
 }
 

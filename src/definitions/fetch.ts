@@ -21,6 +21,8 @@ export interface FetchOptions {
   timeoutMs?: number;
   /** Attempts in all for a transient failure (5xx, reset, timeout); 404 is never retried. */
   attempts?: number;
+  /** fetchPackages reads only resources of these types (faster); all when absent. */
+  resourceTypes?: readonly string[];
 }
 
 /** A package folder in the cache and where it came from this time. */
@@ -34,7 +36,7 @@ export interface CachedPackage {
 /** Makes sure the packages and their dependencies are in the cache, then reads them. */
 export async function fetchPackages(specs: string[], options: FetchOptions): Promise<LoadedPackage[]> {
   const cached = await ensurePackages(specs, options);
-  return cached.map((entry) => readPackageFolder(entry.dir));
+  return cached.map((entry) => readPackageFolder(entry.dir, { resourceTypes: options.resourceTypes }));
 }
 
 /**

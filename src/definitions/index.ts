@@ -11,7 +11,7 @@ export {
 export { type CacheEntry, findCached, listCache, packageFolder } from './cache';
 export { DefinitionIndex } from './definition-index';
 export { type CachedPackage, ensurePackages, type FetchOptions, fetchPackages, importArchive } from './fetch';
-export { readPackageFolder } from './folder';
+export { type FolderReadOptions, readPackageFolder } from './folder';
 export { type LocalOptions, loadLocalDefinitions } from './local';
 export { fhirVersionOf, parsePackageFiles, readPackageArchive } from './package';
 export {

@@ -100,12 +100,13 @@ function readZip(file: string): LoadedPackage {
 function fromResources(source: string, documents: unknown[]): LoadedPackage {
   const collector = new ResourceCollector(true);
   for (const document of documents) collector.add(document);
+  const resources = collector.finish();
   const manifest: PackageManifest = {
     name: path.basename(source),
     version: 'local',
-    fhirVersions: [declaredFhirVersion(collector.resources, source)],
+    fhirVersions: [declaredFhirVersion(resources, source)],
   };
-  return toLoadedPackage(manifest, collector, source);
+  return toLoadedPackage(manifest, resources, source);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { FhirgenError } from '../errors';
 import { readTarball } from './archive';
 import { ResourceCollector } from './collector';
-import type { LoadedPackage, PackageManifest } from './types';
+import type { FhirResourceJson, LoadedPackage, PackageManifest } from './types';
 
 export const MANIFEST = 'package/package.json';
 
@@ -22,19 +22,19 @@ export function parsePackageFiles(files: Map<string, Buffer>, source: string): L
   for (const [name, bytes] of files) {
     if (isResourceFile(name)) collector.add(parseJson(bytes, `${source}:${name}`));
   }
-  return toLoadedPackage(manifest, collector, source);
+  return toLoadedPackage(manifest, collector.finish(), source);
 }
 
 export function toLoadedPackage(
   manifest: PackageManifest,
-  collector: ResourceCollector,
+  resources: FhirResourceJson[],
   source: string,
 ): LoadedPackage {
   return {
     id: { name: manifest.name, version: manifest.version },
     manifest,
     fhirVersion: fhirVersionOf(manifest),
-    resources: collector.resources,
+    resources,
     source,
   };
 }
