@@ -53,6 +53,7 @@ export function searchParametersByResource(
     }
   }
   const result = new Map<string, SearchParameter[]>();
+  const split = partsSplitter();
   for (const resource of resources) {
     const chosen = new Map<string, { raw: RawSearchParameter; base: string }>();
     for (const base of resource.lineage) {
@@ -63,7 +64,13 @@ export function searchParametersByResource(
       }
     }
     const parameters = [...chosen.values()].map(({ raw: parameter, base }) =>
-      toSearchParameter(parameter, base, base !== resource.name && abstractNames.has(base), resourceNames),
+      toSearchParameter(
+        parameter,
+        base,
+        base !== resource.name && abstractNames.has(base),
+        resourceNames,
+        split,
+      ),
     );
     parameters.sort((a, b) => compare(a.code, b.code));
     result.set(resource.name, parameters);
@@ -98,6 +105,7 @@ function toSearchParameter(
   base: string,
   common: boolean,
   resourceNames: Set<string>,
+  split: (text: string, rootPattern: RegExp) => RootedPart[],
 ): SearchParameter {
   const parameter: SearchParameter = {
     code: raw.code,
@@ -113,11 +121,14 @@ function toSearchParameter(
     })),
     common,
   };
-  const expression =
-    raw.expression === undefined ? undefined : restrictExpression(raw.expression, base, resourceNames);
-  if (expression) parameter.expression = expression;
-  const xpath = raw.xpath === undefined ? undefined : restrictXpath(raw.xpath, base, resourceNames);
-  if (xpath) parameter.xpath = xpath;
+  if (raw.expression !== undefined) {
+    const expression = restrict(split(raw.expression, EXPRESSION_ROOT), base, resourceNames);
+    if (expression) parameter.expression = expression;
+  }
+  if (raw.xpath !== undefined) {
+    const xpath = restrict(split(raw.xpath, XPATH_ROOT), base, resourceNames);
+    if (xpath) parameter.xpath = xpath;
+  }
   return parameter;
 }
 
@@ -126,28 +137,48 @@ function definitionOf(definition: string | { reference?: string } | undefined): 
   return definition?.reference ?? '';
 }
 
+const EXPRESSION_ROOT = /^\(*\s*([A-Za-z][A-Za-z0-9]*)/;
+const XPATH_ROOT = /^\(*\s*\/?f:([A-Za-z][A-Za-z0-9]*)/;
+
 /** Keeps the `|` parts of a FHIRPath expression that start at `base` (or at no resource at all). */
 export function restrictExpression(expression: string, base: string, resourceNames: Set<string>): string {
-  return restrict(expression, base, resourceNames, (part) => /^\(*\s*([A-Za-z][A-Za-z0-9]*)/.exec(part)?.[1]);
+  return restrict(rootedParts(expression, EXPRESSION_ROOT), base, resourceNames);
 }
 
 /** The same for DSTU2/STU3 XPath: `f:Patient/f:gender | f:Person/f:gender`. */
 export function restrictXpath(xpath: string, base: string, resourceNames: Set<string>): string {
-  return restrict(xpath, base, resourceNames, (part) => /^\(*\s*\/?f:([A-Za-z][A-Za-z0-9]*)/.exec(part)?.[1]);
+  return restrict(rootedParts(xpath, XPATH_ROOT), base, resourceNames);
 }
 
-function restrict(
-  text: string,
-  base: string,
-  resourceNames: Set<string>,
-  rootOf: (part: string) => string | undefined,
-): string {
-  const parts = splitUnion(text);
-  const kept = parts.filter((part) => {
-    const root = rootOf(part);
-    return root === undefined || root === base || !resourceNames.has(root);
-  });
-  return kept.join(' | ');
+interface RootedPart {
+  text: string;
+  /** The leading identifier (`Patient` in `Patient.gender`), when there is one. */
+  root: string | undefined;
+}
+
+function rootedParts(text: string, rootPattern: RegExp): RootedPart[] {
+  return splitUnion(text).map((part) => ({ text: part, root: rootPattern.exec(part)?.[1] }));
+}
+
+/** `rootedParts` memoised for one run of the pass: a parameter shared by many resources is split once. */
+function partsSplitter(): (text: string, rootPattern: RegExp) => RootedPart[] {
+  const cache = new Map<string, RootedPart[]>();
+  return (text, rootPattern) => {
+    const key = `${rootPattern === XPATH_ROOT ? 'x' : 'e'}${text}`;
+    let parts = cache.get(key);
+    if (!parts) {
+      parts = rootedParts(text, rootPattern);
+      cache.set(key, parts);
+    }
+    return parts;
+  };
+}
+
+function restrict(parts: RootedPart[], base: string, resourceNames: Set<string>): string {
+  return parts
+    .filter(({ root }) => root === undefined || root === base || !resourceNames.has(root))
+    .map(({ text }) => text)
+    .join(' | ');
 }
 
 /** Splits on `|` outside parentheses, brackets and quotes. */

@@ -41,7 +41,7 @@ export function createExpander(index: DefinitionIndex): (url: string) => Expansi
 function expandValueSet(
   url: string,
   valueSet: RawValueSet | undefined,
-  systems: Map<string, FlatConcept[]>,
+  systems: CodeSystems,
   expand: (url: string) => Expansion,
 ): Expansion {
   if (!valueSet) {
@@ -51,7 +51,7 @@ function expandValueSet(
   const codes: string[] = [];
   // DSTU2: the codes a ValueSet defines inline are all members of it.
   if (valueSet.codeSystem) {
-    codes.push(...selectable(systems.get(valueSet.codeSystem.system) ?? []));
+    codes.push(...selectable(systems(valueSet.codeSystem.system) ?? []));
   }
   for (const imported of valueSet.compose?.import ?? []) {
     const result = expand(stripVersion(imported));
@@ -74,7 +74,7 @@ function expandValueSet(
 
 function includeCodes(
   include: RawInclude,
-  systems: Map<string, FlatConcept[]>,
+  systems: CodeSystems,
   expand: (url: string) => Expansion,
 ): Expansion {
   let fromValueSets: Set<string> | undefined;
@@ -90,7 +90,7 @@ function includeCodes(
   if (include.concept && include.concept.length > 0) {
     codes = include.concept.map((concept) => concept.code);
   } else {
-    const concepts = systems.get(include.system);
+    const concepts = systems(include.system);
     if (!concepts) {
       return {
         unresolved:
@@ -131,24 +131,34 @@ function applyFilters(concepts: FlatConcept[], filters: RawFilter[]): Expansion 
   return { codes: current.map((concept) => concept.code) };
 }
 
+/** Code system URL -> its concepts, flattened on first use (most of a core's code systems are never needed). */
+type CodeSystems = (system: string) => FlatConcept[] | undefined;
+
 /**
  * Every complete code system of the packages: STU3/R4 CodeSystem resources, and the code systems
  * DSTU2 ValueSets define inline. Systems whose content is `not-present`, `example` or `fragment`
  * cannot be enumerated and are left out.
  */
-function codeSystemConcepts(index: DefinitionIndex): Map<string, FlatConcept[]> {
-  const systems = new Map<string, FlatConcept[]>();
+function codeSystemConcepts(index: DefinitionIndex): CodeSystems {
+  const sources = new Map<string, RawConcept[]>();
   for (const codeSystem of index.codeSystems.values()) {
     if (codeSystem.content !== undefined && codeSystem.content !== 'complete') continue;
-    systems.set(stripVersion(codeSystem.url), flattenConcepts(codeSystem.concept ?? [], []));
+    sources.set(stripVersion(codeSystem.url), codeSystem.concept ?? []);
   }
   for (const valueSet of index.valueSets.values()) {
     const inline = valueSet.codeSystem;
-    if (inline?.system && !systems.has(inline.system)) {
-      systems.set(inline.system, flattenConcepts(inline.concept ?? [], []));
-    }
+    if (inline?.system && !sources.has(inline.system)) sources.set(inline.system, inline.concept ?? []);
   }
-  return systems;
+  const flattened = new Map<string, FlatConcept[]>();
+  return (system) => {
+    const done = flattened.get(system);
+    if (done) return done;
+    const concepts = sources.get(system);
+    if (!concepts) return undefined;
+    const flat = flattenConcepts(concepts, []);
+    flattened.set(system, flat);
+    return flat;
+  };
 }
 
 function flattenConcepts(concepts: RawConcept[], ancestors: string[]): FlatConcept[] {
