@@ -1,0 +1,141 @@
+/**
+ * The facts a generated server needs about one FHIR version, emitted as plain JSON beside the version's
+ * classes and schemas (`generated/<version>/server/`), so that `generate project` works offline from
+ * the committed output. Everything here is read from the IR or the package table; nothing is keyed on
+ * the version's name.
+ */
+import packageTable from '../../../definitions/packages.json';
+import { FhirgenError } from '../../errors';
+import type { BackboneType, Element, FhirModel, ResourceType } from '../../ir/types';
+import { toSearchTable } from '../../runtime/search/from-ir';
+import type { SearchTables } from '../../runtime/search/table';
+
+export interface VersionFacts {
+  id: string;
+  label: string;
+  fhirVersion: string;
+  /** The packages the version's code was generated from, as `name@version`. */
+  packages: string[];
+  /** The version's JSON media type (`application/json+fhir` in DSTU2). */
+  mimeType: string;
+  /** Where a generated server mounts the version unless configured otherwise. */
+  basePath: string;
+  /** The resource that describes a server: `CapabilityStatement`, or `Conformance` in DSTU2. */
+  capabilityType: string;
+  /** Interaction codes the capability resource allows per resource type and for the whole system. */
+  interactionCodes: { resource: string[]; system: string[] };
+  /** How an operation names its definition: a canonical (R4) or a Reference (STU3, DSTU2). */
+  operationDefinition: 'canonical' | 'reference';
+  /** Top-level elements of the capability resource with min >= 1. */
+  capabilityRequired: string[];
+  /** Every concrete resource type, sorted. */
+  resourceTypes: string[];
+  /** Where an OperationOutcome issue names the element: `expression` (STU3, R4) or `location` (DSTU2). */
+  issuePathField: 'expression' | 'location';
+  /** Resource types valid with nothing but `resourceType` (no required element or choice), sorted. */
+  resourceTypesWithoutRequired: string[];
+}
+
+interface PackageVersion {
+  id: string;
+  label: string;
+  fhirVersion: string;
+  mimeType: string;
+  basePath: string;
+}
+
+/** `server/version.json` and `server/search-parameters.json` for one version. */
+export function emitServerData(model: FhirModel): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set('server/version.json', json(versionFacts(model)));
+  files.set('server/search-parameters.json', json(searchTables(model)));
+  return files;
+}
+
+export function versionFacts(model: FhirModel): VersionFacts {
+  const table = (packageTable.versions as PackageVersion[]).find((entry) => entry.id === model.version.id);
+  if (!table) {
+    throw new FhirgenError('UNKNOWN_FHIR_VERSION', `no package table entry for ${model.version.id}`, {
+      location: 'definitions/packages.json',
+    });
+  }
+  const capability = capabilityResource(model);
+  const interaction = (suffix: string) =>
+    requiredCodes(capability, `${capability.name}.rest.${suffix}.code`, model.version.id);
+  const concrete = model.resources.filter((resource) => !resource.abstract);
+  const definition = findElement(capability, `${capability.name}.rest.resource.operation.definition`);
+  return {
+    id: model.version.id,
+    label: table.label,
+    fhirVersion: model.version.fhirVersion,
+    packages: [...model.version.packages],
+    mimeType: table.mimeType,
+    basePath: table.basePath,
+    capabilityType: capability.name,
+    interactionCodes: { resource: interaction('resource.interaction'), system: interaction('interaction') },
+    operationDefinition: definition?.type.kind === 'primitive' ? 'canonical' : 'reference',
+    capabilityRequired: capability.elements
+      .filter((element) => element.min >= 1)
+      .map((element) => element.name),
+    issuePathField: issuePathField(model),
+    resourceTypes: concrete.map((resource) => resource.name).sort(),
+    resourceTypesWithoutRequired: concrete
+      .filter((resource) => !resource.elements.some((element) => element.min >= 1))
+      .filter((resource) => !resource.choices.some((choice) => choice.min >= 1))
+      .map((resource) => resource.name)
+      .sort(),
+  };
+}
+
+/** FHIRPath `expression` when the version's OperationOutcome has it, else the older XPath `location`. */
+function issuePathField(model: FhirModel): 'expression' | 'location' {
+  const outcome = model.resources.find((resource) => resource.name === 'OperationOutcome');
+  const hasExpression = outcome?.backbones.some((backbone) =>
+    backbone.elements.some((element) => element.path === 'OperationOutcome.issue.expression'),
+  );
+  return hasExpression ? 'expression' : 'location';
+}
+
+function searchTables(model: FhirModel): SearchTables {
+  const tables: SearchTables = {};
+  for (const resource of [...model.resources].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!resource.abstract) tables[resource.name] = toSearchTable(resource);
+  }
+  return tables;
+}
+
+/** The resource whose `rest.resource.interaction.code` lists server interactions (http.html). */
+function capabilityResource(model: FhirModel): ResourceType {
+  const found = model.resources.find(
+    (resource) => findElement(resource, `${resource.name}.rest.resource.interaction.code`) !== undefined,
+  );
+  if (!found) {
+    throw new FhirgenError('INVALID_DEFINITION', 'no resource describes server capabilities', {
+      location: model.version.packages.join(', '),
+    });
+  }
+  return found;
+}
+
+function findElement(resource: ResourceType, path: string): Element | undefined {
+  const owners: (ResourceType | BackboneType)[] = [resource, ...resource.backbones];
+  for (const owner of owners) {
+    const element = owner.elements.find((candidate) => candidate.path === path);
+    if (element) return element;
+  }
+  return undefined;
+}
+
+function requiredCodes(resource: ResourceType, path: string, version: string): string[] {
+  const codes = findElement(resource, path)?.binding?.codes;
+  if (!codes || codes.length === 0) {
+    throw new FhirgenError('INVALID_DEFINITION', `${path} has no required codes in ${version}`, {
+      location: path,
+    });
+  }
+  return [...codes];
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

@@ -1,0 +1,35 @@
+/**
+ * What a generated project hands the runtime: per FHIR version, its binding and a factory for its
+ * services; and what each service factory receives.
+ */
+import type { ResourceJson, VersionBinding } from '../binding';
+import type { ServiceContext } from '../contracts';
+import type { Awaitable, ResourceLike, ResourceService, UpdateOptions } from '../service';
+import type { SqliteStore } from '../store/sqlite-store';
+
+/** Handed to every service factory of a generated project. */
+export interface ServiceDeps {
+  /** The embedded store (SQLite file, or in memory by config). */
+  store: SqliteStore;
+}
+
+export interface VersionModule {
+  binding: VersionBinding;
+  /** Where the version is mounted unless the config says otherwise (`/r4`). */
+  basePath: string;
+  createServices(deps: ServiceDeps): Readonly<Record<string, ResourceService>>;
+}
+
+/**
+ * A resource service whose incoming resources are typed with the generated JSON interface of its
+ * resource type (`PatientJson`); what it returns may be JSON or a class instance of the version.
+ */
+export interface TypedService<T extends object> extends ResourceService {
+  create?(resource: T & ResourceJson, ctx: ServiceContext): Awaitable<ResourceLike>;
+  update?(
+    id: string,
+    resource: T & ResourceJson,
+    ctx: ServiceContext,
+    options: UpdateOptions,
+  ): Awaitable<ResourceLike | { resource: ResourceLike; created: boolean }>;
+}

@@ -1,0 +1,82 @@
+/**
+ * Builds a version's `VersionBinding` from its generated parts: the facts and search tables emitted
+ * as JSON, the classes' `fromJSON`, and the schemas' `validate`.
+ */
+import type { OutcomeIssue, SearchParamDef, VersionBinding } from '../binding';
+import type { SearchTables } from '../search/table';
+
+export interface VersionFactsJson {
+  id: string;
+  label: string;
+  fhirVersion: string;
+  mimeType: string;
+  basePath: string;
+  capabilityType: string;
+  interactionCodes: { resource: string[]; system: string[] };
+  operationDefinition: string;
+  capabilityRequired: string[];
+  issuePathField: string;
+  resourceTypes: string[];
+}
+
+export interface GeneratedParts {
+  facts: VersionFactsJson;
+  searchTables: SearchTables;
+  fromJSON(json: unknown, report?: { dropped: { path: string }[] }): unknown;
+  validate(json: unknown): { valid: boolean; issues: { code: string; diagnostics: string; path: string }[] };
+}
+
+/** Capability elements required before R4 that a server states the same way everywhere. */
+const REQUIRED_DEFAULTS: Readonly<Record<string, unknown>> = { acceptUnknown: 'no' };
+
+export function createVersionBinding(parts: GeneratedParts): VersionBinding {
+  const { facts } = parts;
+  const pathField = facts.issuePathField === 'location' ? 'location' : 'expression';
+  const required = Object.fromEntries(
+    facts.capabilityRequired
+      .filter((name) => name in REQUIRED_DEFAULTS)
+      .map((name) => [name, REQUIRED_DEFAULTS[name]]),
+  );
+  return {
+    id: facts.id,
+    label: facts.label,
+    fhirVersion: facts.fhirVersion,
+    mimeType: facts.mimeType,
+    capabilityType: facts.capabilityType,
+    capability: {
+      interactionCodes: [...facts.interactionCodes.resource, ...facts.interactionCodes.system],
+      operationDefinition: facts.operationDefinition === 'canonical' ? 'canonical' : 'reference',
+      required,
+    },
+    resourceTypes: facts.resourceTypes,
+    searchParams: bindingSearchParams(parts.searchTables),
+    cast(json) {
+      const report = { dropped: [] as { path: string }[] };
+      const resource = parts.fromJSON(json, report);
+      return { resource, dropped: report.dropped.map((entry) => entry.path) };
+    },
+    validate(json) {
+      return parts.validate(json).issues.map(
+        (issue): OutcomeIssue => ({
+          severity: 'error',
+          code: issue.code,
+          diagnostics: issue.diagnostics,
+          [pathField]: [issue.path],
+        }),
+      );
+    },
+  };
+}
+
+function bindingSearchParams(tables: SearchTables): Record<string, SearchParamDef[]> {
+  const byType: Record<string, SearchParamDef[]> = {};
+  for (const [type, table] of Object.entries(tables)) {
+    byType[type] = Object.values(table.params).map((param) => {
+      const def: SearchParamDef = { name: param.code, type: param.type };
+      if (param.expression !== undefined) def.expression = param.expression;
+      if (param.targets.length > 0) def.target = param.targets;
+      return def;
+    });
+  }
+  return byType;
+}
