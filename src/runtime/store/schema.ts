@@ -8,6 +8,9 @@
  * - `resource_history`: every version ever written, the deletions included (`method` DELETE,
  *   `json` NULL), for vread and history (https://hl7.org/fhir/R4/http.html#history).
  */
+// Plain rowid tables with unique keys, not WITHOUT ROWID: rows hold whole resources (kilobytes),
+// and SQLite advises WITHOUT ROWID only for small rows (https://sqlite.org/withoutrowid.html §4);
+// with random UUID keys it made each insert rewrite large pages.
 export const STORE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (
   resource_type TEXT NOT NULL,
@@ -16,8 +19,8 @@ CREATE TABLE IF NOT EXISTS resources (
   last_updated TEXT NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
   json TEXT,
-  PRIMARY KEY (resource_type, id)
-) WITHOUT ROWID;
+  UNIQUE (resource_type, id)
+);
 CREATE TABLE IF NOT EXISTS resource_history (
   resource_type TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -25,8 +28,8 @@ CREATE TABLE IF NOT EXISTS resource_history (
   last_updated TEXT NOT NULL,
   method TEXT NOT NULL,
   json TEXT,
-  PRIMARY KEY (resource_type, id, version_id)
-) WITHOUT ROWID;
+  UNIQUE (resource_type, id, version_id)
+);
 CREATE INDEX IF NOT EXISTS resource_history_time ON resource_history (last_updated);
 CREATE INDEX IF NOT EXISTS resource_history_type_time ON resource_history (resource_type, last_updated);
 `;

@@ -1,0 +1,247 @@
+/**
+ * `npm run bench server`: requests per second and p99 latency of the runtime's FHIR server against a
+ * bare Express route serving the same JSON (and node-fhir-server-core 2.2.5 when it was installed
+ * into bench/.cache, see ANCHORS.md), for read by id and create of a ~3 KB Patient, 50 connections.
+ * Each server runs in its own process and autocannon in another; rounds are interleaved and the
+ * median of each is printed. Figures, not assertions.
+ *
+ * BENCH_DURATION (seconds per run, default 10), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (50).
+ * The same file is the server process when started as `server.bench.ts --serve <target>`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import pino from 'pino';
+import type { ResourceJson } from '../src/runtime/binding';
+import { loadConfig } from '../src/runtime/config';
+import { buildServer } from '../src/runtime/server';
+import { storeServices } from '../src/runtime/store/store-service';
+import { r4Binding } from '../test/runtime/fixtures/binding';
+
+const ROOT = path.resolve(__dirname, '..');
+const CORE_DIR = path.join(__dirname, '.cache', 'node_modules', '@asymmetrik', 'node-fhir-server-core');
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PATIENT_ID = 'bench-patient';
+
+/** A Patient of about 3 KB, with the elements the bench binding knows. */
+function benchPatient(): ResourceJson {
+  const names = Array.from({ length: 8 }, (_, i) => ({
+    use: 'official',
+    family: `Family${i}`,
+    given: [`Given${i}`, `Middle${i}`],
+    prefix: ['Dr.'],
+  }));
+  const addresses = Array.from({ length: 8 }, (_, i) => ({
+    use: 'home',
+    line: [`${i + 1} Example Street`, `Apartment ${i}`],
+    city: 'Springfield',
+    state: 'IL',
+    postalCode: `6270${i}`,
+    country: 'USA',
+  }));
+  const telecom = Array.from({ length: 8 }, (_, i) => ({
+    system: 'phone',
+    value: `+1 555 010${i}`,
+    use: 'home',
+    rank: i + 1,
+  }));
+  const identifier = Array.from({ length: 8 }, (_, i) => ({
+    system: 'urn:oid:1.2.36.146.595.217.0.1',
+    value: `MRN-${1000 + i}`,
+  }));
+  return {
+    resourceType: 'Patient',
+    active: true,
+    identifier,
+    name: names,
+    telecom,
+    gender: 'female',
+    birthDate: '1974-12-25',
+    address: addresses,
+  };
+}
+
+type Target = 'fhirgen' | 'express' | 'node-fhir-server-core';
+
+/** Runs one server in this process and prints its port on stdout. */
+async function serve(target: Target): Promise<void> {
+  const patient = {
+    ...benchPatient(),
+    id: PATIENT_ID,
+    meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00.000Z' },
+  };
+  let listen: (port: number) => import('node:http').Server;
+  if (target === 'fhirgen') {
+    const config = loadConfig({
+      env: { PORT: '0', STORE: 'memory', LOG_LEVEL: 'warn' },
+      available: { r4: '/r4' },
+    });
+    const { app, store } = buildServer({
+      config,
+      versions: { r4: { binding: r4Binding, services: (s) => storeServices(s, ['Patient']) } },
+      logger: pino({ level: 'warn' }),
+    });
+    store.update('Patient', PATIENT_ID, patient, { allowCreate: true });
+    listen = (port) => app.listen(port, '127.0.0.1');
+  } else if (target === 'express') {
+    const app = express();
+    app.disable('x-powered-by');
+    app.get('/r4/Patient/:id', (_req, res) => {
+      res.json(patient);
+    });
+    let next = 0;
+    app.post(
+      '/r4/Patient',
+      express.json({ type: ['application/json', 'application/fhir+json'] }),
+      (req, res) => {
+        next += 1;
+        res.status(201).json({ ...req.body, id: String(next) });
+      },
+    );
+    listen = (port) => app.listen(port, '127.0.0.1');
+  } else {
+    listen = await nodeFhirServerCore(patient);
+  }
+  // Exit cleanly on SIGTERM so that `node --cpu-prof` can write its profile.
+  process.on('SIGTERM', () => process.exit(0));
+  const server = listen(0);
+  server.once('listening', () => {
+    process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+  });
+}
+
+/** node-fhir-server-core 2.2.5 with an in-memory Patient service, as its README sets it up. */
+async function nodeFhirServerCore(patient: Record<string, unknown>) {
+  const core = require(CORE_DIR);
+  const { initialize, loggers, constants } = core;
+  loggers.initialize({ level: 'error' });
+  const service = {
+    searchById: async () => patient,
+    create: async () => ({ id: 'created' }),
+  };
+  const server = initialize({
+    profiles: { patient: { service, versions: [constants.VERSIONS['4_0_1']] } },
+    server: { port: 0 },
+  });
+  return (port: number) => server.app.listen(port, '127.0.0.1');
+}
+
+interface Figures {
+  rps: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function startTarget(target: Target): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', target], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+    child.once('exit', (code) => reject(new Error(`${target} server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+function autocannon(url: string, args: string[]): Promise<Figures> {
+  const bin = path.join(ROOT, 'node_modules', '.bin', 'autocannon');
+  const child = spawn(bin, ['-c', String(CONNECTIONS), '-d', String(DURATION), '-j', ...args, url], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', () => {
+      try {
+        const result = JSON.parse(out);
+        resolve({
+          rps: result.requests.average,
+          p99: result.latency.p99,
+          non2xx: result.non2xx,
+          errors: result.errors,
+        });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+async function main(): Promise<void> {
+  const targets: Target[] = ['fhirgen', 'express'];
+  if (existsSync(CORE_DIR)) targets.push('node-fhir-server-core');
+  else process.stdout.write('(node-fhir-server-core not installed in bench/.cache; skipped)\n');
+  const body = JSON.stringify(benchPatient());
+  process.stdout.write(
+    `Patient body ${body.length} bytes, ${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS} rounds\n`,
+  );
+  const scenarios = {
+    read: (port: number) => autocannon(`http://127.0.0.1:${port}/r4/Patient/${PATIENT_ID}`, []),
+    create: (port: number) =>
+      autocannon(`http://127.0.0.1:${port}/r4/Patient`, [
+        '-m',
+        'POST',
+        '-H',
+        'content-type=application/fhir+json',
+        '-b',
+        body,
+      ]),
+  };
+  const results = new Map<string, Figures[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of targets) {
+      const { child, port } = await startTarget(target);
+      try {
+        for (const [name, run] of Object.entries(scenarios)) {
+          const figures = await run(port);
+          const key = `${name} ${target}`;
+          results.set(key, [...(results.get(key) ?? []), figures]);
+        }
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+  }
+  report(results, targets);
+}
+
+function report(results: Map<string, Figures[]>, targets: Target[]): void {
+  for (const scenario of ['read', 'create']) {
+    const base = median((results.get(`${scenario} express`) ?? []).map((figures) => figures.rps));
+    const ours = median((results.get(`${scenario} fhirgen`) ?? []).map((figures) => figures.rps));
+    for (const target of targets) {
+      const runs = results.get(`${scenario} ${target}`) ?? [];
+      const rps = median(runs.map((figures) => figures.rps));
+      const p99 = median(runs.map((figures) => figures.p99));
+      const bad = runs.reduce((sum, figures) => sum + figures.non2xx + figures.errors, 0);
+      const vsExpress = base > 0 ? (rps / base).toFixed(2) : '-';
+      const fhirgenVs = target !== 'fhirgen' && rps > 0 ? ` (fhirgen ${(ours / rps).toFixed(2)}x this)` : '';
+      process.stdout.write(
+        `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(7)} req/s  p99 ${String(p99).padStart(4)} ms  ${vsExpress}x express  non-2xx/errors ${bad}${fhirgenVs}\n`,
+      );
+    }
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  serve(process.argv[3] as Target).catch((error) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((error) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+}
