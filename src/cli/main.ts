@@ -4,6 +4,7 @@ import { registerCastCommand } from './cast-command';
 import { registerDefinitionsCommands } from './definitions-command';
 import { registerGenerateCommand } from './generate-command';
 import { type GlobalOptions, readVersion } from './options';
+import { registerProjectCommand } from './project-command';
 import { registerValidateCommand } from './validate-command';
 
 /** Builds the commander program. Commands only parse and call the library; errors surface here. */
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDefinitionsCommands(program);
-  registerGenerateCommand(program);
+  registerProjectCommand(registerGenerateCommand(program));
   registerCastCommand(program);
   registerValidateCommand(program);
   return program;

@@ -5,11 +5,12 @@
  */
 import { CORE_VERSIONS, type FetchOptions, fetchPackages, type LoadedPackage } from '../definitions/index';
 import { emitClasses } from '../emit/classes/index';
+import { emitServerData } from '../emit/server/version-data';
 import { FhirgenError } from '../errors';
 import { buildModel, type FhirModel, type FhirVersionId } from '../ir/index';
 import { type CheckResult, checkFiles, type WriteResult, writeFiles } from '../write/index';
 
-export type Stage = 'load' | 'ir' | 'classes' | 'schemas' | 'write' | 'check';
+export type Stage = 'load' | 'ir' | 'classes' | 'schemas' | 'server' | 'write' | 'check';
 
 export interface StageEvent {
   version: FhirVersionId;
@@ -38,7 +39,7 @@ export interface GenerateModelsResult {
 }
 
 /** The folders of `generated/<version>/` that hold only generated files (extra files there are stale). */
-export const MANAGED_FOLDERS = ['classes', 'schemas'];
+export const MANAGED_FOLDERS = ['classes', 'schemas', 'server'];
 
 type Emitter = (model: FhirModel) => Map<string, string>;
 
@@ -66,14 +67,19 @@ export function emitModelFiles(model: FhirModel, time: Timer = (_, run) => run()
     () => emitClasses(model),
     (files) => `${files.size} files`,
   );
+  const server = time(
+    'server',
+    () => emitServerData(model),
+    (files) => `${files.size} files`,
+  );
   const emitSchemas = schemaEmitter();
-  if (emitSchemas === undefined) return classes;
+  if (emitSchemas === undefined) return new Map([...classes, ...server]);
   const schemas = time(
     'schemas',
     () => emitSchemas(model),
     (files) => `${files.size} files`,
   );
-  return new Map([...classes, ...schemas]);
+  return new Map([...classes, ...schemas, ...server]);
 }
 
 export async function generateModels(options: GenerateModelsOptions): Promise<GenerateModelsResult> {
