@@ -17,6 +17,7 @@ export function buildProgram(): Command {
     .option('--registry <url>', 'FHIR package registry (env FHIRGEN_REGISTRY)')
     .option('--cache <dir>', 'FHIR package cache folder (env FHIRGEN_CACHE, default ~/.fhir/packages)')
     .option('--verbose', 'print stack traces and details of failures')
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDefinitionsCommands(program);
