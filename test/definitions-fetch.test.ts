@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensurePackages, fetchPackages, findCached, readPackageArchive } from '../src/definitions';
 import { sharedFhirCache } from './support/fhir-cache';
@@ -134,6 +134,30 @@ describe('definitions: fetching from a registry', () => {
     assert.equal(entry?.origin, 'registry');
     const tarballs = registry.requests.filter((request) => request === 'GET /hl7.fhir.r2.examples/1.0.2');
     assert.equal(tarballs.length, 2);
+  });
+
+  it('removes temporary entries of runs that were killed over an hour ago, and only those', async () => {
+    registry = await startRegistry();
+    const cache = temp.make();
+    // 4194305 is above Linux's highest pid (2^22), so no process has it.
+    const abandoned = path.join(cache, '.fhirgen-tmp-4194305-aaaaaa');
+    const recent = path.join(cache, '.fhirgen-tmp-4194305-bbbbbb.tgz');
+    const running = path.join(cache, `.fhirgen-tmp-${process.pid}-cccccc`);
+    mkdirSync(path.join(abandoned, 'package'), { recursive: true });
+    writeFileSync(recent, 'partial');
+    mkdirSync(running);
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
+    utimesSync(running, twoHoursAgo, twoHoursAgo);
+    await ensurePackages([EXAMPLES], { registry: registry.url, cache });
+    assert.deepEqual(
+      readdirSync(cache).sort(),
+      [
+        '.fhirgen-tmp-4194305-bbbbbb.tgz',
+        `.fhirgen-tmp-${process.pid}-cccccc`,
+        'hl7.fhir.r2.examples#1.0.2',
+      ].sort(),
+    );
   });
 
   describe('failures leave the cache clean', () => {

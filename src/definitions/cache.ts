@@ -48,6 +48,36 @@ export function tempPath(cache: string, suffix = ''): string {
   return path.join(cache, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}${suffix}`);
 }
 
+/** An hour: no download of a FHIR package runs that long, so an older temporary entry is abandoned. */
+const STALE_AFTER_MS = 3_600_000;
+
+/**
+ * Removes temporary entries that killed fhirgen runs left in the cache: those whose process is gone and
+ * that are over an hour old (both, so that another machine's download into a shared cache is spared).
+ */
+export function removeStaleTemps(cache: string, now = Date.now()): void {
+  if (!existsSync(cache)) return;
+  for (const name of readdirSync(cache)) {
+    const pid = Number(/^\.fhirgen-tmp-(\d+)-/.exec(name)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    const entry = path.join(cache, name);
+    try {
+      if (now - statSync(entry).mtimeMs > STALE_AFTER_MS) rmSync(entry, { recursive: true, force: true });
+    } catch {
+      // Another run removed it first.
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
 /**
  * Unpacks a verified archive into the cache atomically: into a temporary folder first, checked, then
  * renamed into place, so that an interrupted run never leaves a folder that looks like a package.

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { FhirgenError } from '../errors';
 import { canonicalPackageKey, parsePackageSpec } from './aliases';
-import { findCached, installArchive, readOrigin, tempPath } from './cache';
+import { findCached, installArchive, readOrigin, removeStaleTemps, tempPath } from './cache';
 import { readFolderManifest, readPackageFolder } from './folder';
 import { DEFAULT_HTTP, type HttpOptions } from './http';
 import { digestFile, type ExpectedDigests, isSha256Hex, verifyDigests } from './integrity';
@@ -83,6 +83,7 @@ async function ensureWithDependencies(
   options: FetchOptions,
   expected: ExpectedDigests,
 ): Promise<CachedPackage[]> {
+  removeStaleTemps(options.cache);
   const http: HttpOptions = {
     timeoutMs: options.timeoutMs ?? DEFAULT_HTTP.timeoutMs,
     attempts: options.attempts ?? DEFAULT_HTTP.attempts,
