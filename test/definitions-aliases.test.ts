@@ -5,6 +5,8 @@ import {
   canonicalPackageKey,
   equivalentNames,
   fhirVersionId,
+  fhirVersionOf,
+  type PackageManifest,
   parsePackageSpec,
 } from '../src/definitions';
 import { FhirgenError } from '../src/errors';
@@ -99,4 +101,22 @@ describe('definitions: package specs and aliases', () => {
       'UNKNOWN_FHIR_VERSION',
     );
   });
+});
+
+describe('definitions: the FHIR version of a package', () => {
+  const given: [string, PackageManifest, string][] = [
+    ['fhirVersions', { name: 'hl7.fhir.us.core', version: '3.1.0', fhirVersions: ['4.0.1'] }, '4.0.1'],
+    ['fhir-version-list', { name: 'x.y', version: '1.0.0', 'fhir-version-list': ['3.0.1'] }, '3.0.1'],
+    ['a core package, by its own version', { name: 'hl7.fhir.core', version: '1.0.2' }, '1.0.2'],
+    ['a core package under its newer name', { name: 'hl7.fhir.r3.core', version: '3.0.2' }, '3.0.2'],
+    [
+      'its core dependency',
+      { name: 'x.ig', version: '2.0.0', dependencies: { 'hl7.fhir.r4.core': '4.0.1' } },
+      '4.0.1',
+    ],
+    ['nothing', { name: 'x.ig', version: '2.0.0', dependencies: { 'other.ig': '1.0.0' } }, ''],
+  ];
+  for (const [what, manifest, want] of given) {
+    it(`from ${what}`, () => assert.equal(fhirVersionOf(manifest), want));
+  }
 });

@@ -80,7 +80,17 @@ export function missingManifest(source: string): FhirgenError {
   });
 }
 
-/** Core packages are named after their FHIR version; IGs list it in `fhirVersions`. */
+const CORE_NAME = /^hl7\.fhir\.(r\d+\.)?core$/;
+
+/**
+ * The FHIR version a package is for: IGs list it in `fhirVersions` (older tools wrote
+ * `fhir-version-list`); core packages are versioned as their FHIR version; failing both, the version of
+ * the core package it depends on. Empty when nothing says.
+ */
 export function fhirVersionOf(manifest: PackageManifest): string {
-  return manifest.fhirVersions?.[0] ?? manifest['fhir-version-list']?.[0] ?? manifest.version;
+  const listed = manifest.fhirVersions?.[0] ?? manifest['fhir-version-list']?.[0];
+  if (listed) return listed;
+  if (CORE_NAME.test(manifest.name)) return manifest.version;
+  const core = Object.entries(manifest.dependencies ?? {}).find(([name]) => CORE_NAME.test(name));
+  return core?.[1] ?? '';
 }
