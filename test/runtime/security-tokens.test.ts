@@ -226,6 +226,25 @@ describe('token matrix (built-in issuer, EdDSA)', () => {
     await assertRevoked(token);
   });
 
+  it('refuses a token revoked, superseded or expired after it was already accepted once', async () => {
+    const revoked = await h.token('app', 'user/Observation.rs');
+    assert.equal((await h.get(READ, revoked)).status, 200);
+    await h.security.store.revoke(
+      split(revoked).payload.jti as string,
+      'test',
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    await assertRevoked(revoked);
+    const older = await h.token('other-app', 'user/Observation.read');
+    assert.equal((await h.get(READ, older)).status, 200);
+    await h.token('other-app', 'user/Observation.read');
+    assertInvalidToken(await h.get(READ, older), 'token superseded by a newer one');
+    const expiring = await h.token('app', 'user/Observation.rs');
+    assert.equal((await h.get(READ, expiring)).status, 200);
+    h.clockOffsetMs = 11 * 60_000;
+    assertInvalidToken(await h.get(READ, expiring), 'token expired');
+  });
+
   it('refuses a token superseded by a newer one for the same subject and client', async () => {
     const older = await h.token('app', 'user/Observation.rs');
     const newer = await h.token('app', 'user/Observation.rs');

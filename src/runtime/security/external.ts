@@ -4,7 +4,7 @@ import { type AccessClaims, toAccessClaims } from './claims';
 import type { ExternalIssuerConfig } from './config';
 import { loadJose } from './jose';
 import type { TokenStore } from './token-store';
-import { type TokenVerifier, type VerifyResult, verifyJwt } from './verifier';
+import { type TokenVerifier, VerifiedTokenCache, type VerifyResult, verifyJwt } from './verifier';
 
 /**
  * Tokens of an external identity provider: verified against its JWKS (fetched with a time limit,
@@ -50,7 +50,9 @@ async function jwksVerifier(options: ExternalVerifierOptions): Promise<TokenVeri
     clockSkewSeconds: options.clockSkewSeconds,
     ...(external.typ === undefined ? {} : { typ: external.typ }),
   };
-  return { verify: (token) => verifyJwt(token, check, now()) };
+  // Cached no longer than the key set itself, so that a key the issuer withdraws stops counting soon.
+  const cache = new VerifiedTokenCache(10_000, external.cacheSeconds * 1000);
+  return { verify: (token) => verifyJwt(token, check, now(), cache) };
 }
 
 interface CachedAnswer {

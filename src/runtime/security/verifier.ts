@@ -3,7 +3,7 @@ import type { AuditLog } from './audit';
 import { type AccessClaims, toAccessClaims } from './claims';
 import { matchesFingerprint } from './fingerprint';
 import { type Jose, type JWTVerifyGetKey, joseErrorCode, loadJose } from './jose';
-import type { TokenStore } from './token-store';
+import type { TokenState, TokenStore } from './token-store';
 
 /**
  * Decides whether an access token is good: jose verifies signature, algorithm, `iss`, `aud`, `typ`
@@ -38,8 +38,56 @@ export interface JwtCheck {
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'client_id', 'jti', 'iat', 'exp'];
 
+/**
+ * Tokens jose has already verified, keyed by their exact serialisation, so that a client presenting
+ * the same token on every request pays for one signature check, not one per request. A hit still
+ * has its expiry checked here; revocation and supersession are checked by the callers every time.
+ * Entries live at most `maxAgeMs` (so that a key removed from a remote key set stops counting).
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, { claims: AccessClaims; until: number }>();
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly maxAgeMs = 5 * 60_000,
+  ) {}
+
+  get(token: string, now: number, skewSeconds: number): VerifyResult | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (entry.until <= now) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    if (now / 1000 > entry.claims.exp + skewSeconds) return { ok: false, reason: 'expired' };
+    return { ok: true, claims: entry.claims };
+  }
+
+  set(token: string, claims: AccessClaims, now: number, skewSeconds: number): void {
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    const until = Math.min(now + this.maxAgeMs, (claims.exp + skewSeconds) * 1000);
+    this.entries.set(token, { claims, until });
+  }
+}
+
 /** jose's verification, mapped to a failure reason; never throws for a bad token. */
-export async function verifyJwt(token: string, check: JwtCheck, now: number): Promise<VerifyResult> {
+export async function verifyJwt(
+  token: string,
+  check: JwtCheck,
+  now: number,
+  cache?: VerifiedTokenCache,
+): Promise<VerifyResult> {
+  const cached = cache?.get(token, now, check.clockSkewSeconds);
+  if (cached) return cached;
+  const result = await verifyUncached(token, check, now);
+  if (result.ok) cache?.set(token, result.claims, now, check.clockSkewSeconds);
+  return result;
+}
+
+async function verifyUncached(token: string, check: JwtCheck, now: number): Promise<VerifyResult> {
   try {
     const { jwtVerify } = await loadJose();
     const { payload } = await jwtVerify(token, check.key as KeyObject, {
@@ -84,6 +132,7 @@ export interface BuiltinVerifierOptions {
 /** Tokens of the built-in token service: only those it issued, byte for byte, are accepted. */
 export class BuiltinVerifier implements TokenVerifier {
   private readonly now: () => number;
+  private readonly cache = new VerifiedTokenCache();
 
   constructor(private readonly options: BuiltinVerifierOptions) {
     this.now = options.now ?? Date.now;
@@ -91,6 +140,9 @@ export class BuiltinVerifier implements TokenVerifier {
 
   async verify(token: string): Promise<VerifyResult> {
     const { store, check } = this.options;
+    // These exact bytes passed jose and the fingerprint before: only their current state can change.
+    const cached = this.cache.get(token, this.now(), check.clockSkewSeconds);
+    if (cached) return cached.ok ? currentState(await store.state(cached.claims.jti), cached) : cached;
     const jti = unverifiedJti(await loadJose(), token);
     if (jti === undefined) return { ok: false, reason: 'malformed' };
     const state = await store.state(jti);
@@ -98,13 +150,8 @@ export class BuiltinVerifier implements TokenVerifier {
       await this.tampered(jti, state.issued.subject, state.issued.clientId, state.issued.expiresAt);
       return { ok: false, reason: 'tampered' };
     }
-    const verified = await verifyJwt(token, check, this.now());
-    if (!verified.ok) return verified;
-    // Signed with our key yet never recorded: the store was lost or the key leaked; refuse either way.
-    if (!state.issued) return { ok: false, reason: 'unknown' };
-    if (state.revocation) return { ok: false, reason: 'revoked' };
-    if (state.issued.supersededAt !== undefined) return { ok: false, reason: 'superseded' };
-    return verified;
+    const verified = await verifyJwt(token, check, this.now(), this.cache);
+    return verified.ok ? currentState(state, verified) : verified;
   }
 
   private async tampered(jti: string, subject: string, clientId: string, expiresAt: number): Promise<void> {
@@ -114,4 +161,12 @@ export class BuiltinVerifier implements TokenVerifier {
       audit.record({ type: 'token_revoked', jti, subject, clientId, reason: 'tampered' });
     }
   }
+}
+
+function currentState(state: TokenState, verified: VerifyResult & { ok: true }): VerifyResult {
+  // Signed with our key yet never recorded: the store was lost or the key leaked; refuse either way.
+  if (!state.issued) return { ok: false, reason: 'unknown' };
+  if (state.revocation) return { ok: false, reason: 'revoked' };
+  if (state.issued.supersededAt !== undefined) return { ok: false, reason: 'superseded' };
+  return verified;
 }
