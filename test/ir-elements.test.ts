@@ -173,6 +173,20 @@ describe('IR pass "elements"', () => {
     assert.deepEqual(element('dstu2').type, want);
   });
 
+  it('keeps the target profiles of R4 canonical (primitive) elements', () => {
+    const { element } = thing([
+      {
+        path: 'Thing.source',
+        type: [{ code: 'uri', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Questionnaire'] }],
+      },
+    ]);
+    assert.deepEqual(element('source').type, {
+      kind: 'primitive',
+      name: 'uri',
+      targetProfiles: ['http://hl7.org/fhir/StructureDefinition/Questionnaire'],
+    });
+  });
+
   it('types a Quantity profiled as a constraint type of the model as that type', () => {
     const { element } = thing([
       {

@@ -3,7 +3,7 @@ import type { TypeCategory } from './collect';
 import type { RawElementDefinition, RawTypeRef } from './raw';
 import { asArray, stripVersion } from './raw';
 import { normaliseTypeCode } from './type-codes';
-import type { CanonicalUrl, TypeRef } from './types';
+import type { TypeRef } from './types';
 import { asCanonical } from './types';
 
 /** What element type codes can name: the model's types, and the constraint types behind profiles. */
@@ -88,15 +88,17 @@ export function toTypeRef(type: MergedType, universe: TypeUniverse, location: st
   const constraint = type.profiles.map((profile) => universe.constraintsByUrl.get(profile)).find(Boolean);
   const name = constraint ?? type.code;
   switch (universe.categories.get(name)) {
-    case 'primitive':
-      return { kind: 'primitive', name };
+    case 'primitive': {
+      const ref: TypeRef = { kind: 'primitive', name };
+      if (type.targetProfiles.length > 0) ref.targetProfiles = type.targetProfiles.map(asCanonical);
+      return ref;
+    }
     case 'resource':
       return { kind: 'resource', name };
     case 'complex': {
       const ref: TypeRef = { kind: 'complex', name };
       if (type.profiles.length > 0) ref.profiles = type.profiles.map(asCanonical);
-      if (type.targetProfiles.length > 0)
-        ref.targetProfiles = type.targetProfiles.map(asCanonical) as CanonicalUrl[];
+      if (type.targetProfiles.length > 0) ref.targetProfiles = type.targetProfiles.map(asCanonical);
       return ref;
     }
     default:

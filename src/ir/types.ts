@@ -95,9 +95,14 @@ export interface BackboneType extends StructureMembers {
 
 export type TypeDefinition = PrimitiveType | ComplexType | ResourceType | BackboneType;
 
-/** What an element's value is. After choice expansion each element has exactly one. */
+/**
+ * What an element's value is. After choice expansion each element has exactly one.
+ * `targetProfiles` name what a Reference (or an R4 `canonical`) may point to: STU3/R4 `targetProfile`,
+ * DSTU2 `profile` on a Reference. A `Quantity` profiled as a constraint type of the model (STU3/R4
+ * `SimpleQuantity`) is that type, as DSTU2 writes it directly; `profiles` keeps the profile URLs.
+ */
 export type TypeRef =
-  | { kind: 'primitive'; name: string }
+  | { kind: 'primitive'; name: string; targetProfiles?: CanonicalUrl[] }
   | { kind: 'complex'; name: string; profiles?: CanonicalUrl[]; targetProfiles?: CanonicalUrl[] }
   | { kind: 'backbone'; name: string }
   /** A resource: `Resource` means any resource, dispatched by `resourceType`. */
@@ -108,6 +113,7 @@ export interface Element {
   name: string;
   /** The path as the StructureDefinition writes it (`Observation.value[x]` for every variant). */
   path: ElementPath;
+  /** 0 on choice variants: whether one variant must be present is the ChoiceGroup's `min`. */
   min: number;
   max: number | '*';
   /** Whether the JSON form is an array (from the base definition's max, as FHIR's JSON rules say). */
@@ -115,7 +121,10 @@ export interface Element {
   type: TypeRef;
   /** Set on choice variants: the group they belong to. */
   choice?: { group: string; path: ElementPath };
-  /** For elements that reuse another element's structure (`Questionnaire.item.item`). */
+  /**
+   * For elements that reuse another element's structure (`Questionnaire.item.item`): the path of that
+   * element (STU3/R4 `contentReference`, DSTU2 `nameReference`); `type` is then its backbone class.
+   */
   contentReference?: ElementPath;
   binding?: Binding;
   fixed?: unknown;
