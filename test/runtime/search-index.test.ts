@@ -46,10 +46,11 @@ describe('search index: normalising values by type', () => {
             kind: 'token',
             system: 'http://loinc.org',
             code: '8480-6',
-            text: 'systolic',
+            text: null,
             typeSystem: null,
             typeCode: null,
           },
+          { kind: 'token', system: null, code: null, text: 'systolic', typeSystem: null, typeCode: null },
         ],
       },
       {

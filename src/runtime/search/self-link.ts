@@ -23,13 +23,9 @@ export function renderSearchUrl(query: SearchQuery, options: LinkOptions): strin
   return `${options.baseUrl}/${query.resourceType}${encoded ? `?${encoded}` : ''}`;
 }
 
-/** Keeps `:`, `,`, `|` and `$` readable in links; they are legal in a query component (RFC 3986 §3.4). */
+/** Keeps `:`, `/`, `,`, `|` and `$` readable in links; they are legal in a query component (RFC 3986 §3.4). */
 function encodeComponent(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/%3A/g, ':')
-    .replace(/%2C/g, ',')
-    .replace(/%7C/g, '|')
-    .replace(/%24/g, '$');
+  return encodeURIComponent(value).replace(/%(3A|2F|2C|7C|24)/g, (escaped) => decodeURIComponent(escaped));
 }
 
 export function searchPairs(query: SearchQuery, version: FhirVersion): [string, string][] {

@@ -104,14 +104,12 @@ function tokens(node: SelectedNode): TokenEntry[] {
   if ('coding' in value || (type === 'CodeableConcept' && 'text' in value)) {
     const conceptText = folded(value.text);
     const codings = list(value.coding).filter(isObject);
+    // Each coding with its display, and the concept's own text as a row of its own, so that `:text`
+    // finds either (search.html#modifiers: CodeableConcept.text and Coding.display).
     const entries = codings.map((coding) =>
-      token({
-        system: text(coding.system),
-        code: text(coding.code),
-        text: folded(coding.display) ?? conceptText,
-      }),
+      token({ system: text(coding.system), code: text(coding.code), text: folded(coding.display) }),
     );
-    return entries.length > 0 || conceptText === null ? entries : [token({ text: conceptText })];
+    return conceptText === null ? entries : [...entries, token({ text: conceptText })];
   }
   if ('code' in value || 'system' in value) {
     return [token({ system: text(value.system), code: text(value.code), text: folded(value.display) })];

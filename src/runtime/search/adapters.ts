@@ -1,0 +1,75 @@
+/**
+ * Plugs the search module into the server core's seams: `SearchParser` (http/search-parser.ts), the
+ * store's write hook and `StoreSearchEngine` (store/sqlite-store.ts). Problems become the
+ * OperationOutcomes the search page asks for: 400 naming each parameter (search.html#errors).
+ */
+import type { SearchParseInput, SearchParser } from '../http/search-parser';
+import { FhirHttpError, issue } from '../outcome';
+import type { SqliteStore, StoreSearchEngine, StoreSearchResult } from '../store/sqlite-store';
+import { parseSearch } from './parse';
+import { searchStore } from './sql/engine';
+import { SearchUnsupportedError } from './sql/match';
+import type { FhirVersion, SearchTables } from './table';
+
+export interface SearchModuleOptions {
+  /** The tables of each mounted version, keyed by the binding id (`r4`, `stu3`, `dstu2`). */
+  versions: Partial<Record<FhirVersion, SearchTables>>;
+  defaultCount: number;
+  maxCount: number;
+}
+
+export function createSearchParser(options: SearchModuleOptions): SearchParser {
+  return {
+    parse(input: SearchParseInput) {
+      const version = input.binding.id as FhirVersion;
+      const tables = options.versions[version];
+      if (!tables) throw new FhirHttpError(500, `no search tables for FHIR version ${input.binding.id}`);
+      const result = parseSearch(input.resourceType, input.params, {
+        version,
+        tables,
+        defaultCount: options.defaultCount,
+        maxCount: options.maxCount,
+        lenient: input.lenient,
+      });
+      if (!result.ok) {
+        throw new FhirHttpError(
+          400,
+          result.issues.map((problem) =>
+            issue('error', 'invalid', `${problem.param}: ${problem.message}`, [problem.param]),
+          ),
+        );
+      }
+      return result.query;
+    },
+  };
+}
+
+/**
+ * The store's search engine for one version's tables. `StoreSearchEngine.search` is not told the
+ * version; a store shared by several versions answers with the tables of `version`.
+ */
+export function createStoreSearchEngine(
+  version: FhirVersion,
+  tables: SearchTables,
+  baseUrl?: string,
+): StoreSearchEngine {
+  return {
+    search(query, store: SqliteStore): StoreSearchResult {
+      try {
+        const page = searchStore(
+          store.db,
+          query,
+          baseUrl === undefined ? { version, tables } : { version, tables, baseUrl },
+        );
+        const result: StoreSearchResult = { match: page.matches, include: page.includes };
+        if (page.total !== undefined) result.total = page.total;
+        return result;
+      } catch (error) {
+        if (error instanceof SearchUnsupportedError) {
+          throw new FhirHttpError(400, [issue('error', 'not-supported', error.message, [error.param])]);
+        }
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The searchset Bundle (https://hl7.org/fhir/R4/bundle.html#searchset, search.html#return): `total`,
+ * `self`/`first`/`next`/`previous` links, `fullUrl`, `search.mode` match/include/outcome, and the
+ * resources cut down by `_summary` and `_elements` (marked SUBSETTED, search.html#summary).
+ */
+import type { SearchQuery } from '../contracts';
+import { renderSearchUrl } from './self-link';
+import type { SearchPage, StoredResource } from './sql/engine';
+import type { FhirVersion } from './table';
+
+export interface BundleOptions {
+  version: FhirVersion;
+  baseUrl: string;
+  /** Top-level elements marked as summary per resource type (from the IR's `isSummary`), for `_summary=true`. */
+  summaryElements?: (resourceType: string) => readonly string[] | undefined;
+}
+
+const SUBSETTED_SYSTEM: Record<FhirVersion, string> = {
+  r4: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+  stu3: 'http://hl7.org/fhir/v3/ObservationValue',
+  dstu2: 'http://hl7.org/fhir/v3/ObservationValue',
+};
+
+export function buildSearchBundle(
+  query: SearchQuery,
+  page: SearchPage,
+  options: BundleOptions,
+): Record<string, unknown> {
+  const link = [{ relation: 'self', url: renderSearchUrl(query, options) }];
+  const { cursor: _cursor, offset: _offset, ...firstQuery } = query;
+  link.push({ relation: 'first', url: renderSearchUrl(firstQuery, options) });
+  if (page.previous)
+    link.push({
+      relation: 'previous',
+      url: renderSearchUrl({ ...firstQuery, cursor: page.previous }, options),
+    });
+  if (page.next)
+    link.push({ relation: 'next', url: renderSearchUrl({ ...firstQuery, cursor: page.next }, options) });
+  const entry: Record<string, unknown>[] = [
+    ...page.matches.map((resource) => entryOf(resource, 'match', query, options)),
+    ...page.includes.map((resource) => entryOf(resource, 'include', query, options)),
+  ];
+  if (query.ignored.length > 0) entry.push({ resource: ignoredOutcome(query), search: { mode: 'outcome' } });
+  const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
+  if (page.total !== undefined) bundle.total = page.total;
+  bundle.link = link;
+  if (entry.length > 0) bundle.entry = entry;
+  return bundle;
+}
+
+function entryOf(
+  resource: StoredResource,
+  mode: 'match' | 'include',
+  query: SearchQuery,
+  options: BundleOptions,
+) {
+  return {
+    fullUrl: `${options.baseUrl}/${resource.resourceType}/${resource.id}`,
+    resource: shape(resource, query, options),
+    search: { mode },
+  };
+}
+
+/** Applies `_elements` or `_summary` to one resource. */
+export function shape(resource: StoredResource, query: SearchQuery, options: BundleOptions): StoredResource {
+  if (query.elements) return subset(resource, query.elements, options.version);
+  switch (query.summary) {
+    case 'text':
+      return subset(resource, ['text'], options.version);
+    case 'data': {
+      const { text: _text, ...rest } = resource;
+      return markSubsetted(rest as StoredResource, options.version);
+    }
+    case 'true': {
+      const elements = options.summaryElements?.(resource.resourceType);
+      return elements ? subset(resource, elements, options.version) : resource;
+    }
+    default:
+      return resource;
+  }
+}
+
+/** Keeps `resourceType`, `id`, `meta` and the named elements; `value` keeps `valueQuantity` etc. */
+function subset(resource: StoredResource, elements: readonly string[], version: FhirVersion): StoredResource {
+  const names = elements.map((name) => name.replace(/\[x\]$/, ''));
+  const keep = (key: string) =>
+    key === 'resourceType' ||
+    key === 'id' ||
+    key === 'meta' ||
+    names.some((name) => key === name || (key.startsWith(name) && /^[A-Z]/.test(key.slice(name.length))));
+  const out = Object.fromEntries(Object.entries(resource).filter(([key]) => keep(key))) as StoredResource;
+  return markSubsetted(out, version);
+}
+
+function markSubsetted(resource: StoredResource, version: FhirVersion): StoredResource {
+  const meta = (resource.meta ?? {}) as { tag?: unknown[] };
+  const tag = [...(meta.tag ?? []), { system: SUBSETTED_SYSTEM[version], code: 'SUBSETTED' }];
+  return { ...resource, meta: { ...meta, tag } };
+}
+
+function ignoredOutcome(query: SearchQuery): Record<string, unknown> {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: query.ignored.map((ignored) => ({
+      severity: 'warning',
+      code: 'not-supported',
+      diagnostics: `${ignored.name} ignored: ${ignored.reason}`,
+    })),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The embedded store's search: runs a parsed `SearchQuery` as parameterised SQL over the `resources`
+ * table (store/schema.ts) and the index tables, and returns one page of matches, the resources
+ * `_include`/`_revinclude` add, the total, and the cursors of the neighbouring pages.
+ */
+import type Database from 'better-sqlite3';
+import type { PageCursor, SearchQuery } from '../../contracts';
+import type { FhirVersion, SearchTables } from '../table';
+import { type ConditionContext, paramCondition } from './conditions';
+import { collectIncludes, type IncludedResource } from './includes';
+import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
+import { Aliases, all, type Sql, sql } from './sql';
+
+export interface EngineOptions {
+  version: FhirVersion;
+  tables: SearchTables;
+  /** The version's base URL: absolute references below it count as local ones. */
+  baseUrl?: string;
+  /** Upper bound on resources `_include`/`_revinclude` may add to one page. */
+  maxIncludes?: number;
+}
+
+export interface StoredResource {
+  resourceType: string;
+  id: string;
+  [key: string]: unknown;
+}
+
+export interface SearchPage {
+  matches: StoredResource[];
+  includes: StoredResource[];
+  total?: number;
+  next?: PageCursor;
+  previous?: PageCursor;
+}
+
+interface PageRow {
+  id: string;
+  json: string;
+  [key: string]: unknown;
+}
+
+export function searchStore(db: Database.Database, query: SearchQuery, options: EngineOptions): SearchPage {
+  const context: ConditionContext = {
+    version: options.version,
+    tables: options.tables,
+    aliases: new Aliases(),
+  };
+  if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
+  const filter = all([
+    sql('r.resource_type = ? AND r.deleted = 0', query.resourceType),
+    ...query.params.map((param) => paramCondition(param, query.resourceType, 'r', context)),
+  ]);
+  const page: SearchPage = { matches: [], includes: [] };
+  if (query.total !== 'none' || query.summary === 'count') page.total = count(db, filter);
+  if (query.summary === 'count' || query.count === 0) return page;
+
+  const columns = sortColumns(query.sort, query.resourceType, 'r', context);
+  const rows = fetchPage(db, filter, columns, query);
+  page.matches = rows.map((row) => JSON.parse(row.json) as StoredResource);
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  if (first && last) {
+    const keyOf = (row: PageRow) => [
+      ...columns.map((_, index) => row[`k${index}`] as string | number | null),
+      row.id,
+    ];
+    if (hasRows(db, filter, columns, beyond(columns, keyOf(last), true)))
+      page.next = { direction: 'next', key: keyOf(last) };
+    if (hasRows(db, filter, columns, beyond(columns, keyOf(first), false))) {
+      page.previous = { direction: 'previous', key: keyOf(first) };
+    }
+  }
+  const included = collectIncludes(db, query, page.matches, {
+    ...options,
+    maxIncludes: options.maxIncludes ?? 1000,
+  });
+  page.includes = included.map((resource: IncludedResource) => resource);
+  return page;
+}
+
+function count(db: Database.Database, filter: Sql): number {
+  const row = db
+    .prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${filter.text}`)
+    .get(...filter.args) as { n: number };
+  return row.n;
+}
+
+function ranked(filter: Sql, columns: SortColumn[]): Sql {
+  const keys = columns.map((column, index) => `${column.expression.text} AS k${index}`);
+  return {
+    text: `SELECT r.id AS id, r.json AS json${keys.map((key) => `, ${key}`).join('')} FROM resources r WHERE ${filter.text}`,
+    args: [...columns.flatMap((column) => column.expression.args), ...filter.args],
+  };
+}
+
+function fetchPage(db: Database.Database, filter: Sql, columns: SortColumn[], query: SearchQuery): PageRow[] {
+  const inner = ranked(filter, columns);
+  const backwards = query.cursor?.direction === 'previous';
+  const where = query.cursor ? beyond(columns, query.cursor.key, !backwards) : sql('1');
+  const offset = query.cursor ? 0 : (query.offset ?? 0);
+  const text = `SELECT * FROM (${inner.text}) WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
+  const rows = db.prepare(text).all(...inner.args, ...where.args, query.count, offset) as PageRow[];
+  return backwards ? rows.reverse() : rows;
+}
+
+function hasRows(db: Database.Database, filter: Sql, columns: SortColumn[], where: Sql): boolean {
+  const inner = ranked(filter, columns);
+  const text = `SELECT 1 FROM (${inner.text}) WHERE ${where.text} LIMIT 1`;
+  return db.prepare(text).get(...inner.args, ...where.args) !== undefined;
+}

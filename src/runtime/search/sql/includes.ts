@@ -1,0 +1,137 @@
+/**
+ * `_include` and `_revinclude` (https://hl7.org/fhir/R4/search.html#include): resources the matches
+ * refer to, and resources that refer to the matches, through the reference index. Directives marked
+ * `:iterate` (`:recurse` before R4) are applied again to what was included, until nothing new comes
+ * or the bound is reached.
+ */
+import type Database from 'better-sqlite3';
+import type { IncludeDirective, SearchQuery } from '../../contracts';
+import { type FhirVersion, lookupTable, type SearchTables } from '../table';
+
+export interface IncludedResource {
+  resourceType: string;
+  id: string;
+  [key: string]: unknown;
+}
+
+interface IncludeOptions {
+  version: FhirVersion;
+  tables: SearchTables;
+  maxIncludes: number;
+}
+
+const MAX_ROUNDS = 8;
+const keyOf = (resource: { resourceType: string; id: string }) => `${resource.resourceType}/${resource.id}`;
+
+export function collectIncludes(
+  db: Database.Database,
+  query: SearchQuery,
+  matches: IncludedResource[],
+  options: IncludeOptions,
+): IncludedResource[] {
+  if (query.include.length === 0 && query.revinclude.length === 0) return [];
+  const seen = new Set(matches.map(keyOf));
+  const included: IncludedResource[] = [];
+  let frontier = matches;
+  for (let round = 0; round < MAX_ROUNDS && frontier.length > 0; round++) {
+    const directives = (list: IncludeDirective[]) => (round === 0 ? list : list.filter((d) => d.iterate));
+    const found = [
+      ...directives(query.include).flatMap((d) => forward(db, d, frontier, options)),
+      ...directives(query.revinclude).flatMap((d) => reverse(db, d, frontier, options)),
+    ];
+    const fresh: { resourceType: string; id: string }[] = [];
+    for (const key of found) {
+      const name = keyOf(key);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      fresh.push(key);
+    }
+    const loaded = load(db, fresh.slice(0, Math.max(0, options.maxIncludes - included.length)));
+    included.push(...loaded);
+    frontier = loaded;
+    if (included.length >= options.maxIncludes) break;
+  }
+  return included;
+}
+
+function idsOf(resources: IncludedResource[], type: string): string {
+  return JSON.stringify(resources.filter((r) => r.resourceType === type).map((r) => r.id));
+}
+
+/** `*` stands for every reference parameter of the source type. */
+function paramsOf(directive: IncludeDirective, options: IncludeOptions): string {
+  if (directive.param !== '*') return JSON.stringify([directive.param]);
+  const table = lookupTable(options.tables, directive.sourceType);
+  return JSON.stringify(
+    table
+      ? Object.values(table.params)
+          .filter((p) => p.type === 'reference')
+          .map((p) => p.code)
+      : [],
+  );
+}
+
+function forward(
+  db: Database.Database,
+  directive: IncludeDirective,
+  from: IncludedResource[],
+  options: IncludeOptions,
+) {
+  const rows = db
+    .prepare(
+      `SELECT DISTINCT target_type AS resourceType, target_id AS id FROM search_reference
+       WHERE v = ? AND resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
+       AND target_type IS NOT NULL AND target_id IS NOT NULL AND (? IS NULL OR target_type = ?)`,
+    )
+    .all(
+      options.version,
+      directive.sourceType,
+      idsOf(from, directive.sourceType),
+      paramsOf(directive, options),
+      directive.targetType ?? null,
+      directive.targetType ?? null,
+    );
+  return rows as { resourceType: string; id: string }[];
+}
+
+function reverse(
+  db: Database.Database,
+  directive: IncludeDirective,
+  from: IncludedResource[],
+  options: IncludeOptions,
+) {
+  const types = [...new Set(from.map((r) => r.resourceType))].filter(
+    (type) => directive.targetType === undefined || directive.targetType === type,
+  );
+  return types.flatMap(
+    (type) =>
+      db
+        .prepare(
+          `SELECT DISTINCT resource_type AS resourceType, id FROM search_reference
+           WHERE v = ? AND resource_type = ? AND param IN (SELECT value FROM json_each(?))
+           AND target_type = ? AND target_id IN (SELECT value FROM json_each(?))`,
+        )
+        .all(
+          options.version,
+          directive.sourceType,
+          paramsOf(directive, options),
+          type,
+          idsOf(from, type),
+        ) as {
+        resourceType: string;
+        id: string;
+      }[],
+  );
+}
+
+function load(db: Database.Database, keys: { resourceType: string; id: string }[]): IncludedResource[] {
+  if (keys.length === 0) return [];
+  const statement = db.prepare(
+    `SELECT r.json AS json FROM json_each(?) k JOIN resources r
+     ON r.resource_type = json_extract(k.value, '$[0]') AND r.id = json_extract(k.value, '$[1]') AND r.deleted = 0 ORDER BY k.key`,
+  );
+  const rows = statement.all(JSON.stringify(keys.map((key) => [key.resourceType, key.id]))) as {
+    json: string;
+  }[];
+  return rows.map((row) => JSON.parse(row.json) as IncludedResource);
+}

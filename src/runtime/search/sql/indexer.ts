@@ -1,0 +1,89 @@
+/**
+ * Keeps the index tables in step with the store: `createSearchIndexer` returns the store's write hook
+ * (store/sqlite-store.ts `StoreWriteHook`), which runs inside the write's transaction, so a resource
+ * and its index rows are always committed together.
+ */
+import type Database from 'better-sqlite3';
+import { createEvaluator, type Evaluate } from '../index/evaluate';
+import { type ExtractProblem, extractRows } from '../index/extract';
+import { type FhirVersion, lookupTable, type SearchTables } from '../table';
+import { INDEX_TABLES, type IndexTableSpec, indexSchema } from './schema';
+
+/** What the indexer needs from a store write: the shape of `StoreWriteEvent`. */
+export interface IndexedWrite {
+  kind: 'create' | 'update' | 'delete';
+  resourceType: string;
+  id: string;
+  resource?: unknown;
+}
+
+export interface IndexerOptions {
+  /** The tables of each version the server mounts; a resource is indexed once per version that defines its type. */
+  versions: Partial<Record<FhirVersion, SearchTables>>;
+  /** Told about expressions that failed on a resource (the write still succeeds). */
+  onProblem?: (write: IndexedWrite, version: FhirVersion, problem: ExtractProblem) => void;
+}
+
+export type IndexHook = (write: IndexedWrite, db: Database.Database) => void;
+
+export function createSearchIndexer(options: IndexerOptions): IndexHook {
+  const evaluators = new Map<FhirVersion, Evaluate>();
+  const prepared = new WeakMap<Database.Database, Statements>();
+  return (write, db) => {
+    let statements = prepared.get(db);
+    if (!statements) {
+      statements = prepareStatements(db);
+      prepared.set(db, statements);
+    }
+    for (const remove of statements.remove) remove.run(write.resourceType, write.id);
+    if (write.kind === 'delete' || write.resource === undefined) return;
+    for (const [version, tables] of Object.entries(options.versions) as [FhirVersion, SearchTables][]) {
+      const table = lookupTable(tables, write.resourceType);
+      if (!table) continue;
+      let evaluate = evaluators.get(version);
+      if (!evaluate) {
+        evaluate = createEvaluator(version);
+        evaluators.set(version, evaluate);
+      }
+      const { rows, problems } = extractRows(write.resource, table, evaluate);
+      for (const problem of problems) options.onProblem?.(write, version, problem);
+      for (const row of rows) {
+        const spec: IndexTableSpec = INDEX_TABLES[row.entry.kind];
+        statements.insert[row.entry.kind].run(
+          version,
+          write.resourceType,
+          write.id,
+          row.param,
+          row.group,
+          ...spec.values(row.entry),
+        );
+      }
+    }
+  };
+}
+
+/** Creates the index tables; the hook calls it itself, but a store may call it up front. */
+export function createIndexTables(db: Database.Database): void {
+  db.exec(indexSchema());
+}
+
+interface Statements {
+  remove: Database.Statement[];
+  insert: Record<keyof typeof INDEX_TABLES, Database.Statement>;
+}
+
+function prepareStatements(db: Database.Database): Statements {
+  createIndexTables(db);
+  const specs = Object.entries(INDEX_TABLES) as [keyof typeof INDEX_TABLES, IndexTableSpec][];
+  const remove = specs.map(([, spec]) =>
+    db.prepare(`DELETE FROM ${spec.name} WHERE resource_type = ? AND id = ?`),
+  );
+  const insert = Object.fromEntries(
+    specs.map(([kind, spec]) => {
+      const columns = ['v', 'resource_type', 'id', 'param', 'grp', ...spec.columns];
+      const sql = `INSERT INTO ${spec.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+      return [kind, db.prepare(sql)];
+    }),
+  ) as Statements['insert'];
+  return { remove, insert };
+}

@@ -1,0 +1,88 @@
+/**
+ * Index tables of the embedded store, beside its `resources` table (store/schema.ts) and keyed like
+ * it by `(resource_type, id)`. One table per kind of value; `v` is the FHIR version whose parameter
+ * definitions produced the row (one store serves every version, and a code such as `patient` can
+ * select different elements in each); `grp` ties the components of one composite node together.
+ */
+import type { IndexEntry } from '../index/entries';
+
+export interface IndexTableSpec {
+  name: string;
+  /** Value columns, in insert order. */
+  columns: readonly string[];
+  values: (entry: IndexEntry) => (string | number | null)[];
+}
+
+export const INDEX_TABLES = {
+  string: {
+    name: 'search_string',
+    columns: ['folded', 'exact'],
+    values: (e: IndexEntry) => (e.kind === 'string' ? [e.folded, e.exact] : []),
+  },
+  token: {
+    name: 'search_token',
+    columns: ['system', 'code', 'text', 'type_system', 'type_code'],
+    values: (e: IndexEntry) =>
+      e.kind === 'token' ? [e.system, e.code, e.text, e.typeSystem, e.typeCode] : [],
+  },
+  date: {
+    name: 'search_date',
+    columns: ['low', 'high'],
+    values: (e: IndexEntry) => (e.kind === 'date' ? [e.low, e.high] : []),
+  },
+  number: {
+    name: 'search_number',
+    columns: ['value'],
+    values: (e: IndexEntry) => (e.kind === 'number' ? [e.value] : []),
+  },
+  quantity: {
+    name: 'search_quantity',
+    columns: ['low', 'high', 'system', 'code', 'unit'],
+    values: (e: IndexEntry) => (e.kind === 'quantity' ? [e.low, e.high, e.system, e.code, e.unit] : []),
+  },
+  reference: {
+    name: 'search_reference',
+    columns: ['target_type', 'target_id', 'url', 'version'],
+    values: (e: IndexEntry) => (e.kind === 'reference' ? [e.targetType, e.targetId, e.url, e.version] : []),
+  },
+  uri: {
+    name: 'search_uri',
+    columns: ['value'],
+    values: (e: IndexEntry) => (e.kind === 'uri' ? [e.value] : []),
+  },
+} as const satisfies Record<IndexEntry['kind'], IndexTableSpec>;
+
+export type IndexKind = keyof typeof INDEX_TABLES;
+
+/** The lookup columns each table is searched by, after `(v, resource_type, param)`. */
+const LOOKUP: Record<IndexKind, string> = {
+  string: 'folded',
+  token: 'code',
+  date: 'low',
+  number: 'value',
+  quantity: 'low',
+  reference: 'target_id',
+  uri: 'value',
+};
+
+export function indexSchema(): string {
+  const statements: string[] = [];
+  for (const [kind, spec] of Object.entries(INDEX_TABLES) as [IndexKind, IndexTableSpec][]) {
+    const columns = spec.columns.map((column) => `${column} ${isNumeric(kind, column) ? 'REAL' : 'TEXT'}`);
+    statements.push(
+      `CREATE TABLE IF NOT EXISTS ${spec.name} (v TEXT NOT NULL, resource_type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER NOT NULL, ${columns.join(', ')});`,
+      `CREATE INDEX IF NOT EXISTS ${spec.name}_lookup ON ${spec.name} (v, resource_type, param, ${LOOKUP[kind]});`,
+      `CREATE INDEX IF NOT EXISTS ${spec.name}_owner ON ${spec.name} (resource_type, id);`,
+    );
+  }
+  statements.push(
+    'CREATE INDEX IF NOT EXISTS search_reference_target ON search_reference (v, target_type, target_id, param);',
+  );
+  return statements.join('\n');
+}
+
+function isNumeric(kind: IndexKind, column: string): boolean {
+  return (
+    kind === 'date' || kind === 'number' || (kind === 'quantity' && (column === 'low' || column === 'high'))
+  );
+}
