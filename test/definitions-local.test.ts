@@ -180,6 +180,14 @@ describe('definitions: local sources (--definitions)', () => {
       assert.deepEqual(registry.requests, []);
     });
 
+    it('a path that does not exist: UNREADABLE_INPUT', async () => {
+      registry = await startRegistry();
+      const missing = path.join(temp.make(), 'missing.tgz');
+      const error = await rejection(importArchive(missing, { cache: temp.make(), registry: registry.url }));
+      assert.equal(error.code, 'UNREADABLE_INPUT');
+      assert.equal(error.location, missing);
+    });
+
     it('a package without package/package.json: MISSING_PACKAGE_JSON, cache clean', async () => {
       registry = await startRegistry();
       const cache = temp.make();

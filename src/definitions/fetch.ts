@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { FhirgenError } from '../errors';
 import { canonicalPackageKey, parsePackageSpec } from './aliases';
 import { findCached, installArchive, readOrigin, removeStaleTemps, tempPath } from './cache';
@@ -59,6 +59,12 @@ export async function ensurePackages(specs: string[], options: FetchOptions): Pr
  * against `options.sha256`, then fetches its dependencies.
  */
 export async function importArchive(file: string, options: FetchOptions): Promise<CachedPackage[]> {
+  if (!existsSync(file)) {
+    throw new FhirgenError('UNREADABLE_INPUT', 'the package archive does not exist', {
+      location: file,
+      hint: 'give the path of a FHIR package .tgz',
+    });
+  }
   if (options.sha256 !== undefined) checkSha256Option(options.sha256);
   const digests = await digestFile(file);
   verifyDigests(
