@@ -9,14 +9,17 @@
  * The same file is the server process when started as `server.bench.ts --serve <target>`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import pino from 'pino';
 import type { ResourceJson } from '../src/runtime/binding';
 import { loadConfig } from '../src/runtime/config';
 import { buildServer } from '../src/runtime/server';
+import type { ResourceService } from '../src/runtime/service';
+import type { SqliteStore } from '../src/runtime/store/sqlite-store';
 import { storeServices } from '../src/runtime/store/store-service';
 import { r4Binding } from '../test/runtime/fixtures/binding';
 
@@ -65,7 +68,32 @@ function benchPatient(): ResourceJson {
   };
 }
 
-type Target = 'fhirgen' | 'express' | 'node-fhir-server-core';
+/**
+ * `fhirgen`: the runtime with its default embedded store (SQLite file, WAL) in a temporary folder.
+ * `fhirgen-map`: the same runtime over a service keeping resources in a Map, which is what the other
+ * two do, so that the runtime's own cost shows apart from the store's.
+ */
+type Target = 'fhirgen' | 'fhirgen-map' | 'express' | 'node-fhir-server-core';
+
+/** A service holding resources in memory, as node-fhir-server-core's examples do. */
+function mapService(): ResourceService {
+  const resources = new Map<string, ResourceJson>();
+  let next = 0;
+  return {
+    read: (id) => resources.get(id),
+    create: (resource) => {
+      next += 1;
+      const id = resource.id ?? `p${next}`;
+      const stored = { ...resource, id, meta: { versionId: '1', lastUpdated: new Date().toISOString() } };
+      resources.set(id, stored);
+      return stored;
+    },
+    update: (id, resource) => {
+      resources.set(id, resource);
+      return resource;
+    },
+  };
+}
 
 /** Runs one server in this process and prints its port on stdout. */
 async function serve(target: Target): Promise<void> {
@@ -75,14 +103,18 @@ async function serve(target: Target): Promise<void> {
     meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00.000Z' },
   };
   let listen: (port: number) => import('node:http').Server;
-  if (target === 'fhirgen') {
-    const config = loadConfig({
-      env: { PORT: '0', STORE: 'memory', LOG_LEVEL: 'warn' },
-      available: { r4: '/r4' },
-    });
+  if (target === 'fhirgen' || target === 'fhirgen-map') {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fhirgen-bench-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const env = { PORT: '0', STORE_PATH: path.join(dir, 'fhir.sqlite'), LOG_LEVEL: 'warn' };
+    const config = loadConfig({ env, available: { r4: '/r4' } });
+    const map = mapService();
+    map.update?.(PATIENT_ID, patient, { requestId: '', baseUrl: '', version: 'r4' }, { allowCreate: true });
+    const services = (store: SqliteStore) =>
+      target === 'fhirgen' ? storeServices(store, ['Patient']) : { Patient: map };
     const { app, store } = buildServer({
       config,
-      versions: { r4: { binding: r4Binding, services: (s) => storeServices(s, ['Patient']) } },
+      versions: { r4: { binding: r4Binding, services } },
       logger: pino({ level: 'warn' }),
     });
     store.update('Patient', PATIENT_ID, patient, { allowCreate: true });
@@ -179,14 +211,14 @@ function autocannon(url: string, args: string[]): Promise<Figures> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function main(): Promise<void> {
-  const targets: Target[] = ['fhirgen', 'express'];
+  const targets: Target[] = ['fhirgen', 'fhirgen-map', 'express'];
   if (existsSync(CORE_DIR)) targets.push('node-fhir-server-core');
   else process.stdout.write('(node-fhir-server-core not installed in bench/.cache; skipped)\n');
   const body = JSON.stringify(benchPatient());
   process.stdout.write(
     `Patient body ${body.length} bytes, ${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS} rounds\n`,
   );
-  const scenarios = {
+  const scenarios: Record<string, (port: number, target: Target) => Promise<Figures>> = {
     read: (port: number) => autocannon(`http://127.0.0.1:${port}/r4/Patient/${PATIENT_ID}`, []),
     create: (port: number) =>
       autocannon(`http://127.0.0.1:${port}/r4/Patient`, [
@@ -204,7 +236,7 @@ async function main(): Promise<void> {
       const { child, port } = await startTarget(target);
       try {
         for (const [name, run] of Object.entries(scenarios)) {
-          const figures = await run(port);
+          const figures = await run(port, target);
           const key = `${name} ${target}`;
           results.set(key, [...(results.get(key) ?? []), figures]);
         }
@@ -219,14 +251,15 @@ async function main(): Promise<void> {
 function report(results: Map<string, Figures[]>, targets: Target[]): void {
   for (const scenario of ['read', 'create']) {
     const base = median((results.get(`${scenario} express`) ?? []).map((figures) => figures.rps));
-    const ours = median((results.get(`${scenario} fhirgen`) ?? []).map((figures) => figures.rps));
+    const ours = median((results.get(`${scenario} fhirgen-map`) ?? []).map((figures) => figures.rps));
     for (const target of targets) {
       const runs = results.get(`${scenario} ${target}`) ?? [];
       const rps = median(runs.map((figures) => figures.rps));
       const p99 = median(runs.map((figures) => figures.p99));
       const bad = runs.reduce((sum, figures) => sum + figures.non2xx + figures.errors, 0);
       const vsExpress = base > 0 ? (rps / base).toFixed(2) : '-';
-      const fhirgenVs = target !== 'fhirgen' && rps > 0 ? ` (fhirgen ${(ours / rps).toFixed(2)}x this)` : '';
+      const fhirgenVs =
+        !target.startsWith('fhirgen') && rps > 0 ? ` (fhirgen-map ${(ours / rps).toFixed(2)}x this)` : '';
       process.stdout.write(
         `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(7)} req/s  p99 ${String(p99).padStart(4)} ms  ${vsExpress}x express  non-2xx/errors ${bad}${fhirgenVs}\n`,
       );
