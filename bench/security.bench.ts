@@ -3,7 +3,7 @@
  * ~3 KB Patient, once behind the bearer middleware and scope guard and once without, served by a
  * child process and loaded by autocannon from this one, side by side in one run.
  *
- *   npm run bench security            (BENCH_SECONDS=10 BENCH_CONNECTIONS=50 by default)
+ *   npm run bench security     (BENCH_SECONDS=10, BENCH_CONNECTIONS=50, BENCH_ROUNDS=3 by default)
  *
  * The child is this same file started with `serve`; it prints its two ports and stops when its
  * parent closes its stdin.
@@ -22,14 +22,23 @@ import { hashSecret } from '../src/runtime/security/secrets';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const PATIENT = {
   resourceType: 'Patient',
   id: 'p1',
   meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00Z' },
   name: Array.from({ length: 12 }, (_, i) => ({ family: `Family${i}`, given: [`Given${i}`, `Middle${i}`] })),
-  telecom: Array.from({ length: 12 }, (_, i) => ({ system: 'phone', value: `+1-555-0100-${i}`, use: 'home' })),
-  address: Array.from({ length: 8 }, (_, i) => ({ line: [`${i} Main Street`], city: 'Springfield', postalCode: '12345' })),
+  telecom: Array.from({ length: 12 }, (_, i) => ({
+    system: 'phone',
+    value: `+1-555-0100-${i}`,
+    use: 'home',
+  })),
+  address: Array.from({ length: 8 }, (_, i) => ({
+    line: [`${i} Main Street`],
+    city: 'Springfield',
+    postalCode: '12345',
+  })),
 };
 
 async function serve(): Promise<void> {
@@ -38,7 +47,9 @@ async function serve(): Promise<void> {
     {
       issuer: 'https://bench.example.test',
       keyFile: path.join(dir, 'key.json'),
-      clients: [{ clientId: 'bench', secretHash: await hashSecret('bench-secret'), scopes: ['system/Patient.rs'] }],
+      clients: [
+        { clientId: 'bench', secretHash: await hashSecret('bench-secret'), scopes: ['system/Patient.rs'] },
+      ],
     },
     { stateFile: path.join(dir, 'state.sqlite'), audit: new MemoryAuditLog() },
   );
@@ -89,30 +100,51 @@ async function load(url: string, headers: Record<string, string>): Promise<autoc
   return autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
 }
 
+function failures(result: autocannon.Result): number {
+  return result.errors + result.timeouts + result.non2xx;
+}
+
 function line(label: string, result: autocannon.Result): string {
-  const errors = result.errors + result.timeouts + result.non2xx;
+  const errors = failures(result);
   return `${label.padEnd(14)} ${result.requests.average.toFixed(0).padStart(8)} req/s   p99 ${String(result.latency.p99).padStart(4)} ms   errors ${errors}`;
 }
 
 async function main(): Promise<void> {
-  const { child, on, off } = await startChild();
+  const { child, on: onPort, off: offPort } = await startChild();
   try {
-    const bearer = await token(on);
+    const bearer = await token(onPort);
     // Warm both up so that neither pays for JIT compilation in its measured run.
-    await autocannon({ url: `http://127.0.0.1:${off}/r4/Patient/p1`, connections: 10, duration: 2 });
+    await autocannon({ url: `http://127.0.0.1:${offPort}/r4/Patient/p1`, connections: 10, duration: 2 });
     await autocannon({
-      url: `http://127.0.0.1:${on}/r4/Patient/p1`,
+      url: `http://127.0.0.1:${onPort}/r4/Patient/p1`,
       connections: 10,
       duration: 2,
       headers: { Authorization: `Bearer ${bearer}` },
     });
-    const offResult = await load(`http://127.0.0.1:${off}/r4/Patient/p1`, {});
-    const onResult = await load(`http://127.0.0.1:${on}/r4/Patient/p1`, { Authorization: `Bearer ${bearer}` });
+    // Alternate short rounds so that both variants see the same machine load (other processes).
+    const off: number[] = [];
+    const on: number[] = [];
+    let errors = 0;
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const offResult = await load(`http://127.0.0.1:${offPort}/r4/Patient/p1`, {});
+      const onResult = await load(`http://127.0.0.1:${onPort}/r4/Patient/p1`, {
+        Authorization: `Bearer ${bearer}`,
+      });
+      process.stdout.write(
+        `round ${round + 1}\n${line('security off', offResult)}\n${line('security on', onResult)}\n`,
+      );
+      off.push(offResult.requests.average);
+      on.push(onResult.requests.average);
+      errors += failures(offResult) + failures(onResult);
+    }
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
     process.stdout.write(
-      `read by id, ${CONNECTIONS} connections, ${SECONDS} s each, autocannon in a separate process from the server\n`,
+      `read by id, ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s each, autocannon in a separate process from the server\n`,
     );
-    process.stdout.write(`${line('security off', offResult)}\n${line('security on', onResult)}\n`);
-    process.stdout.write(`ratio on/off: ${(onResult.requests.average / offResult.requests.average).toFixed(2)}\n`);
+    process.stdout.write(
+      `mean req/s: off ${mean(off).toFixed(0)}, on ${mean(on).toFixed(0)}; errors ${errors}\n`,
+    );
+    process.stdout.write(`ratio on/off: ${(mean(on) / mean(off)).toFixed(2)}\n`);
   } finally {
     child.stdin?.end();
   }
