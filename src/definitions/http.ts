@@ -44,7 +44,12 @@ export async function downloadFile(
       timeout: options.timeoutMs,
       responseType: 'stream',
       signal: controller.signal,
-      headers: { Accept: 'application/tar+gzip, application/gzip, application/octet-stream' },
+      // The archive's own bytes, never a transfer-decoded copy: checksums and Content-Length describe them.
+      decompress: false,
+      headers: {
+        Accept: 'application/tar+gzip, application/gzip, application/octet-stream',
+        'Accept-Encoding': 'identity',
+      },
       validateStatus: () => true,
     });
     if (response.status === 404) {
