@@ -90,6 +90,21 @@ export interface Field {
   readonly registry: (() => ResourceRegistry) | undefined;
 }
 
+/**
+ * A table made ready on first use: the classes behind the thunks looked up once (every module has
+ * loaded by then), and each JSON key mapped to its field, so that casting walks only the keys present.
+ */
+interface Compiled {
+  readonly fields: Field[];
+  readonly classes: (FhirClass | undefined)[];
+  readonly registries: (ResourceRegistry | undefined)[];
+  /** JSON key -> field index * 2, plus 1 for a primitive's `_name`. */
+  readonly keys: Map<string, number>;
+  /** The names of repeating fields: every instance starts with an empty array for each. */
+  readonly arrays: string[];
+  readonly element: FhirClass;
+}
+
 /** The static table of a generated class. The field list is built on first use (lazy: no load-order cycles). */
 export interface TypeTable {
   readonly typeName: string;
@@ -98,9 +113,7 @@ export interface TypeTable {
   readonly version: FhirVersionInfo;
   readonly element: () => FhirClass;
   readonly define: () => Field[];
-  fields: Field[] | undefined;
-  /** Every JSON property name the type accepts, for spotting unknown ones. */
-  known: Set<string> | undefined;
+  compiled: Compiled | undefined;
 }
 
 /** A generated class. Its constructor takes that class's JSON interface; the runtime passes checked JSON. */
@@ -131,7 +144,7 @@ export function typeTable(
   element: () => FhirClass,
   define: () => Field[],
 ): TypeTable {
-  return { typeName, resourceType: undefined, version, element, define, fields: undefined, known: undefined };
+  return { typeName, resourceType: undefined, version, element, define, compiled: undefined };
 }
 
 export function resourceTable(
@@ -140,29 +153,26 @@ export function resourceTable(
   element: () => FhirClass,
   define: () => Field[],
 ): ResourceTable {
-  return {
-    typeName: resourceType,
-    resourceType,
-    version,
-    element,
-    define,
-    fields: undefined,
-    known: undefined,
-  };
+  return { typeName: resourceType, resourceType, version, element, define, compiled: undefined };
 }
 
-function fieldsOf(table: TypeTable): Field[] {
-  if (table.fields !== undefined) return table.fields;
+function compiledOf(table: TypeTable): Compiled {
+  if (table.compiled !== undefined) return table.compiled;
   const fields = table.define();
-  const known = new Set<string>();
-  if (table.resourceType !== undefined) known.add('resourceType');
-  for (const field of fields) {
-    known.add(field.name);
-    if (field.kind === PRIMITIVE) known.add(field.extName);
-  }
-  table.known = known;
-  table.fields = fields;
-  return fields;
+  const keys = new Map<string, number>();
+  fields.forEach((field, index) => {
+    keys.set(field.name, index * 2);
+    if (field.kind === PRIMITIVE) keys.set(field.extName, index * 2 + 1);
+  });
+  table.compiled = {
+    fields,
+    classes: fields.map((field) => field.type?.()),
+    registries: fields.map((field) => field.registry?.()),
+    keys,
+    arrays: fields.filter((field) => field.many).map((field) => field.name),
+    element: table.element(),
+  };
+  return table.compiled;
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -184,7 +194,7 @@ export abstract class FhirObject<J extends object = JsonObject> {
     const table = (this.constructor as FhirClass).table;
     const path = pendingPath ?? table.typeName;
     pendingPath = undefined;
-    castInto(this as unknown as Slots, table, json, report, path);
+    castInto(this as unknown as Slots, table, json as JsonObject, report, path);
   }
 
   /** Canonical FHIR JSON: elements in StructureDefinition order, nothing undefined, no empty arrays or objects. */
@@ -206,44 +216,51 @@ function castChild(
 function castInto(
   target: Slots,
   table: TypeTable,
-  json: object,
+  source: JsonObject,
   report: CastReport | undefined,
   path: string,
 ): void {
-  const source = json as JsonObject;
-  if (table.resourceType !== undefined) {
-    const given = source.resourceType;
-    if (given !== table.resourceType) {
-      throw new FhirCastError(
-        given === undefined ? 'MISSING_RESOURCE_TYPE' : 'WRONG_RESOURCE_TYPE',
-        `expected a ${table.resourceType}, got ${given === undefined ? 'no resourceType' : JSON.stringify(given)}`,
-        table.version,
-        typeof given === 'string' ? given : undefined,
-        path,
-      );
+  if (table.resourceType !== undefined) checkResourceType(table, source.resourceType, path);
+  const compiled = compiledOf(table);
+  // Arrays first and in table order, so that instances of a class share their first hidden-class steps.
+  const arrays = compiled.arrays;
+  for (let i = 0; i < arrays.length; i++) target[arrays[i] as string] = [];
+  for (const key in source) {
+    const slot = compiled.keys.get(key);
+    if (slot === undefined) {
+      if (report !== undefined && !(key === 'resourceType' && table.resourceType !== undefined)) {
+        report.dropped.push({ path: `${path}.${key}`, reason: 'unknown-property' });
+      }
+      continue;
     }
-    target.resourceType = given;
-  }
-  const fields = fieldsOf(table);
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i] as Field;
-    const value = source[field.name];
-    if (field.kind === PRIMITIVE) {
-      castPrimitive(target, table, field, value, source[field.extName], report, path);
+    const index = slot >> 1;
+    const field = compiled.fields[index] as Field;
+    const value = source[key];
+    if ((slot & 1) === 1) {
+      const cast = castExtension(compiled.element, field, value, report, `${path}.${key}`);
+      if (cast !== undefined) target[key] = cast;
+    } else if (field.kind === PRIMITIVE) {
+      const cast = castPrimitive(field, value, report, path);
+      if (cast !== undefined) target[key] = cast;
     } else if (field.many) {
-      target[field.name] = value === undefined ? [] : castMany(field, value, report, path);
-    } else if (value !== undefined) {
-      target[field.name] = castOne(field, value, report, path);
+      target[key] = castMany(compiled, index, value, report, path);
+    } else {
+      const cast = castOne(compiled, index, value, report, `${path}.${key}`);
+      if (cast !== undefined) target[key] = cast;
     }
   }
-  if (report !== undefined) reportUnknown(source, table, report, path);
+  if (table.resourceType !== undefined) target.resourceType = table.resourceType;
 }
 
-function reportUnknown(source: JsonObject, table: TypeTable, report: CastReport, path: string): void {
-  const known = table.known as Set<string>;
-  for (const key in source) {
-    if (!known.has(key)) report.dropped.push({ path: `${path}.${key}`, reason: 'unknown-property' });
-  }
+function checkResourceType(table: TypeTable, given: unknown, path: string): void {
+  if (given === table.resourceType) return;
+  throw new FhirCastError(
+    given === undefined ? 'MISSING_RESOURCE_TYPE' : 'WRONG_RESOURCE_TYPE',
+    `expected a ${table.resourceType}, got ${given === undefined ? 'no resourceType' : JSON.stringify(given)}`,
+    table.version,
+    typeof given === 'string' ? given : undefined,
+    path,
+  );
 }
 
 function dropWrongType(report: CastReport | undefined, path: string): undefined {
@@ -252,77 +269,54 @@ function dropWrongType(report: CastReport | undefined, path: string): undefined 
 }
 
 function castOne(
-  field: Field,
+  compiled: Compiled,
+  index: number,
   value: unknown,
   report: CastReport | undefined,
   path: string,
 ): FhirObject<object> | undefined {
-  const at = `${path}.${field.name}`;
-  if (!isObject(value)) return dropWrongType(report, at);
-  if (field.kind === RESOURCE)
-    return castResourceIn((field.registry as () => ResourceRegistry)(), value, report, at);
-  return castChild((field.type as () => FhirClass)(), value, report, at);
+  if (!isObject(value)) return dropWrongType(report, path);
+  const type = compiled.classes[index];
+  if (type !== undefined) return castChild(type, value, report, path);
+  return castResourceIn(compiled.registries[index] as ResourceRegistry, value, report, path);
 }
 
 function castMany(
-  field: Field,
+  compiled: Compiled,
+  index: number,
   value: unknown,
   report: CastReport | undefined,
   path: string,
 ): FhirObject<object>[] {
+  const name = (compiled.fields[index] as Field).name;
   const out: FhirObject<object>[] = [];
   if (!Array.isArray(value)) {
-    dropWrongType(report, `${path}.${field.name}`);
+    dropWrongType(report, `${path}.${name}`);
     return out;
   }
-  const type = field.kind === COMPLEX ? (field.type as () => FhirClass)() : undefined;
-  const registry = field.kind === RESOURCE ? (field.registry as () => ResourceRegistry)() : undefined;
+  const type = compiled.classes[index];
+  const registry = compiled.registries[index];
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
-    const at = `${path}.${field.name}[${i}]`;
-    if (!isObject(item)) {
-      dropWrongType(report, at);
-    } else if (type !== undefined) {
-      out.push(castChild(type, item, report, at));
-    } else {
-      out.push(castResourceIn(registry as ResourceRegistry, item, report, at));
-    }
+    const at = `${path}.${name}[${i}]`;
+    if (!isObject(item)) dropWrongType(report, at);
+    else if (type !== undefined) out.push(castChild(type, item, report, at));
+    else out.push(castResourceIn(registry as ResourceRegistry, item, report, at));
   }
   return out;
 }
 
-/** A primitive and its `_name` sibling; arrays keep `null` where only one side has an entry. */
+/** A primitive value; arrays keep `null` where only the `_name` array has an entry. */
 function castPrimitive(
-  target: Slots,
-  table: TypeTable,
   field: Field,
   value: unknown,
-  ext: unknown,
   report: CastReport | undefined,
   path: string,
-): void {
+): JsonValue | (JsonValue | null)[] | undefined {
   if (!field.many) {
-    if (value !== undefined) {
-      if (typeof value === field.jsonType) target[field.name] = value;
-      else dropWrongType(report, `${path}.${field.name}`);
-    }
-    if (ext !== undefined) {
-      const at = `${path}.${field.extName}`;
-      if (isObject(ext)) target[field.extName] = castChild(table.element(), ext, report, at);
-      else dropWrongType(report, at);
-    }
-    return;
+    if (typeof value === field.jsonType) return value as JsonValue;
+    return dropWrongType(report, `${path}.${field.name}`);
   }
-  target[field.name] = value === undefined ? [] : castPrimitiveArray(field, value, report, path);
-  if (ext !== undefined) castExtensionArray(target, table, field, ext, report, path);
-}
-
-function castPrimitiveArray(
-  field: Field,
-  value: unknown,
-  report: CastReport | undefined,
-  path: string,
-): (JsonValue | null)[] {
   if (!Array.isArray(value)) {
     dropWrongType(report, `${path}.${field.name}`);
     return [];
@@ -340,26 +334,22 @@ function castPrimitiveArray(
   return out;
 }
 
-function castExtensionArray(
-  target: Slots,
-  table: TypeTable,
+/** A primitive's `_name`: an Element, or for arrays Elements aligned with the values (`null` for none). */
+function castExtension(
+  element: FhirClass,
   field: Field,
   ext: unknown,
   report: CastReport | undefined,
-  path: string,
-): void {
-  const at = `${path}.${field.extName}`;
-  if (!Array.isArray(ext)) {
-    dropWrongType(report, at);
-    return;
-  }
-  const element = table.element();
+  at: string,
+): FhirObject<object> | (FhirObject<object> | null)[] | undefined {
+  if (!field.many) return isObject(ext) ? castChild(element, ext, report, at) : dropWrongType(report, at);
+  if (!Array.isArray(ext)) return dropWrongType(report, at);
   const out: (FhirObject<object> | null)[] = new Array(ext.length);
   for (let i = 0; i < ext.length; i++) {
     const item: unknown = ext[i];
     out[i] = isObject(item) ? castChild(element, item, report, `${at}[${i}]`) : null;
   }
-  target[field.extName] = out;
+  return out;
 }
 
 function castResourceIn(
@@ -431,12 +421,18 @@ export function resolveResource(registry: ResourceRegistry, json: unknown, path:
   return type;
 }
 
+/** Writes the fields present, in table order: their indices are gathered from the instance's keys and sorted. */
 function writeJson(source: Slots, table: TypeTable): JsonObject {
+  const compiled = compiledOf(table);
+  const present: number[] = [];
+  for (const key in source) {
+    const slot = compiled.keys.get(key);
+    if (slot !== undefined) insertSorted(present, slot >> 1);
+  }
   const out: JsonObject = {};
   if (table.resourceType !== undefined) out.resourceType = table.resourceType;
-  const fields = fieldsOf(table);
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i] as Field;
+  for (let i = 0; i < present.length; i++) {
+    const field = compiled.fields[present[i] as number] as Field;
     const value = source[field.name];
     if (field.kind === PRIMITIVE) {
       writePrimitive(out, field, value, source[field.extName]);
@@ -449,6 +445,14 @@ function writeJson(source: Slots, table: TypeTable): JsonObject {
     }
   }
   return out;
+}
+
+/** Insertion into a short sorted list, skipping duplicates (a primitive and its `_name` share an index). */
+function insertSorted(list: number[], value: number): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as number) > value) i--;
+  if (i > 0 && list[i - 1] === value) return;
+  list.splice(i, 0, value);
 }
 
 function jsonOf(value: unknown): JsonObject {
