@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Registry, refusedUrl, sharedFhirDir, startRegistry } from './support/registry';
 import { tempFolders } from './support/temp';
@@ -130,6 +130,15 @@ describe('definitions: the fetch and list commands', function () {
     );
     assert.equal(missing.code, 2);
     assertOneLine(missing, /the definitions path does not exist/);
+  });
+
+  it('lists a folder whose package.json is broken without failing', async () => {
+    const cache = env.FHIRGEN_CACHE ?? '';
+    mkdirSync(path.join(cache, 'example.broken#1.0.0', 'package'), { recursive: true });
+    writeFileSync(path.join(cache, 'example.broken#1.0.0', 'package', 'package.json'), '{');
+    const run = await fhirgen(['definitions', 'list'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /example\.broken +1\.0\.0 +unreadable package\.json/);
   });
 
   it('lists an empty cache', async () => {

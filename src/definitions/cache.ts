@@ -174,12 +174,20 @@ export function listCache(cache: string): CacheEntry[] {
     if (!entry.isDirectory() || entry.name.startsWith('.') || !entry.name.includes('#')) continue;
     const dir = path.join(cache, entry.name);
     if (!existsSync(path.join(dir, 'package', 'package.json'))) continue;
-    const manifest = readFolderManifest(dir);
     const hash = entry.name.indexOf('#');
     const id = { name: entry.name.slice(0, hash), version: entry.name.slice(hash + 1) };
-    entries.push({ id, dir, fhirVersion: fhirVersionOf(manifest), size: folderSize(dir) });
+    entries.push({ id, dir, fhirVersion: fhirVersionIn(dir), size: folderSize(dir) });
   }
   return entries.sort((a, b) => a.dir.localeCompare(b.dir));
+}
+
+/** A listing shows every folder; one whose manifest does not parse says so instead of failing the list. */
+function fhirVersionIn(dir: string): string {
+  try {
+    return fhirVersionOf(readFolderManifest(dir)) || '?';
+  } catch {
+    return 'unreadable package.json';
+  }
 }
 
 function folderSize(dir: string): number {
