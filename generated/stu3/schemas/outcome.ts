@@ -40,7 +40,12 @@ export interface Issue {
 export function toIssues(errors: readonly ErrorObject[], root: string, label: string): Issue[] {
   const seen = new Set<string>();
   const issues: Issue[] = [];
+  // An empty string also fails its type's regex; the emptiness says it better, once.
+  const empty = new Set(
+    errors.filter((error) => error.keyword === 'fhirNonEmpty').map((e) => e.instancePath),
+  );
   for (const error of errors) {
+    if (error.keyword === 'pattern' && empty.has(error.instancePath)) continue;
     const issue = toIssue(error, root, label);
     const key = `${issue.code}|${issue.path}|${issue.diagnostics}`;
     if (seen.has(key)) continue;
@@ -155,7 +160,9 @@ function wrongType(error: ErrorObject, type: string): string {
   }
   if (expected === 'array') return `Expected an array here, found ${found}`;
   if (expected === 'object') return `Expected a single ${type} object, found ${found}`;
-  return `Expected a ${type} (a JSON ${expected}), found ${found}`;
+  return type === expected
+    ? `Expected a ${type}, found ${found}`
+    : `Expected a ${type} (a JSON ${expected}), found ${found}`;
 }
 
 function notInValueSet(error: ErrorObject, type: string): string {
