@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensurePackages, readPackageFolder } from '../src/definitions';
-import { buildModel, type FhirModel, type FhirVersionId } from '../src/ir';
+import { buildModel, type FhirModel, type FhirVersionId, IR_RESOURCE_TYPES } from '../src/ir';
 
 const ROOT = path.resolve(__dirname, '..');
 const SHARED = path.resolve(ROOT, '..', 'shared', 'fhir');
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       // Cached packages: no request reaches this registry address.
       const [entry] = await ensurePackages([versionId], { registry: 'http://127.0.0.1:9', cache });
       if (!entry) throw new Error(`${versionId} is not in the bench cache`);
-      const pkg = readPackageFolder(entry.dir);
+      const pkg = readPackageFolder(entry.dir, { resourceTypes: IR_RESOURCE_TYPES });
       const t1 = performance.now();
       const loadCpu = cpu(c0);
       const c1 = process.cpuUsage();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { fetchPackages, fhirVersionId } from '../definitions';
 import { FhirgenError } from '../errors';
-import { buildModel, findType } from '../ir';
+import { buildModel, findType, IR_RESOURCE_TYPES } from '../ir';
 import { describeType } from '../ir/describe';
 import { allStructures } from '../ir/lookup';
 import type { FhirModel } from '../ir/types';
@@ -24,7 +24,12 @@ export function registerShowCommand(definitions: Command): void {
     .option('--json', 'print the IR as JSON')
     .action(async (spec: string, typeName: string, options: ShowOptions, command: Command) => {
       const { registry, cache } = resolveLocations(command);
-      const packages = await fetchPackages([spec], { registry, cache, progress: true });
+      const packages = await fetchPackages([spec], {
+        registry,
+        cache,
+        progress: true,
+        resourceTypes: IR_RESOURCE_TYPES,
+      });
       const [first] = packages;
       if (!first)
         throw new FhirgenError('PACKAGE_NOT_FOUND', `no package was loaded for ${spec}`, { location: spec });

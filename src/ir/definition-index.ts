@@ -14,6 +14,14 @@ export interface DefinitionIndex {
   searchParameters: RawSearchParameter[];
 }
 
+/** The resource types the IR reads: a loader may skip every other file of a package. */
+export const IR_RESOURCE_TYPES: readonly string[] = [
+  'StructureDefinition',
+  'ValueSet',
+  'CodeSystem',
+  'SearchParameter',
+];
+
 export function indexDefinitions(packages: LoadedPackage[]): DefinitionIndex {
   const index: DefinitionIndex = {
     structureDefinitions: new Map(),

@@ -21,6 +21,7 @@ import { splitDefinition } from './structures';
 import { passTimer } from './timing';
 import type { ComplexType, FhirModel, FhirVersionId, ResourceType, VersionInfo } from './types';
 
+export { IR_RESOURCE_TYPES } from './definition-index';
 export { allStructures, findType } from './lookup';
 export * from './types';
 
