@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { capabilitySecurity } from '../../src/runtime/security/capability';
 import { split, withPayload } from './fixtures/security/forge';
 import { type Harness, startHarness } from './fixtures/security/harness';
 import { basic, form, type Received } from './fixtures/security/http';
@@ -358,6 +359,24 @@ describe('public discovery documents', () => {
     assert.equal(body.introspection_endpoint, 'https://fhir.example.test/auth/introspect');
     assert.equal(body.jwks_uri, 'https://fhir.example.test/.well-known/jwks.json');
     assert.ok((body.capabilities as string[]).includes('permission-v2'));
+  });
+
+  it('names the endpoints in the CapabilityStatement security section, per version', () => {
+    const r4 = capabilitySecurity(h.security.config, 'r4');
+    assert.equal(
+      r4.service[0]?.coding[0]?.system,
+      'http://terminology.hl7.org/CodeSystem/restful-security-service',
+    );
+    assert.equal(r4.service[0]?.coding[0]?.code, 'SMART-on-FHIR');
+    assert.deepEqual(r4.extension?.[0]?.extension, [
+      { url: 'token', valueUri: 'https://fhir.example.test/auth/token' },
+      { url: 'revoke', valueUri: 'https://fhir.example.test/auth/revoke' },
+      { url: 'introspect', valueUri: 'https://fhir.example.test/auth/introspect' },
+    ]);
+    assert.equal(
+      capabilitySecurity(h.security.config, 'dstu2').service[0]?.coding[0]?.system,
+      'http://hl7.org/fhir/restful-security-service',
+    );
   });
 
   it('keeps the signing key in a file only its owner can read', () => {

@@ -82,18 +82,23 @@ export async function createSecurity(
     });
   }
   const bearer = bearerAuth({ config, verifier, store, audit, abuse, now });
-  return {
-    config,
-    store,
-    audit,
-    verifier,
-    enforcer,
-    bearer,
-    routes,
-    tokenService,
-    key,
-    close: () => store.close(),
+  const purge = schedulePurge(store, now);
+  const close = async () => {
+    clearInterval(purge);
+    await store.close();
   };
+  return { config, store, audit, verifier, enforcer, bearer, routes, tokenService, key, close };
+}
+
+const PURGE_INTERVAL_MS = 10 * 60_000;
+
+/** Forgets expired token records now and then; unref'd so that it never keeps the process alive. */
+function schedulePurge(store: TokenStore, now: () => number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    store.purgeExpired(now()).catch(() => undefined);
+  }, PURGE_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 function openStore(file: string | undefined): TokenStore {
