@@ -5,6 +5,7 @@
  */
 import { CORE_VERSIONS, type FetchOptions, fetchPackages, type LoadedPackage } from '../definitions/index';
 import { emitClasses } from '../emit/classes/index';
+import { emitSchemas } from '../emit/schemas/index';
 import { emitServerData } from '../emit/server/version-data';
 import { FhirgenError } from '../errors';
 import { buildModel, type FhirModel, type FhirVersionId } from '../ir/index';
@@ -41,26 +42,9 @@ export interface GenerateModelsResult {
 /** The folders of `generated/<version>/` that hold only generated files (extra files there are stale). */
 export const MANAGED_FOLDERS = ['classes', 'schemas', 'server'];
 
-type Emitter = (model: FhirModel) => Map<string, string>;
-
-/**
- * The JSON Schema emitter, when this checkout has it (it is built alongside the classes and may be
- * absent in a partial tree). Only a missing module means "absent"; any other load failure is real.
- */
-export function schemaEmitter(): Emitter | undefined {
-  const specifier = '../emit/schemas/index';
-  try {
-    return (require(specifier) as { emitSchemas?: Emitter }).emitSchemas;
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
-    if (missing && String((error as Error).message).includes('emit/schemas')) return undefined;
-    throw error;
-  }
-}
-
 type Timer = <T>(stage: Stage, run: () => T, detail: (value: T) => string) => T;
 
-/** Every file of one version's `generated/<version>/` folder: classes, their runtime, and the schemas. */
+/** Every file of one version's `generated/<version>/` folder: classes and their runtime, schemas, server data. */
 export function emitModelFiles(model: FhirModel, time: Timer = (_, run) => run()): Map<string, string> {
   const classes = time(
     'classes',
@@ -72,8 +56,6 @@ export function emitModelFiles(model: FhirModel, time: Timer = (_, run) => run()
     () => emitServerData(model),
     (files) => `${files.size} files`,
   );
-  const emitSchemas = schemaEmitter();
-  if (emitSchemas === undefined) return new Map([...classes, ...server]);
   const schemas = time(
     'schemas',
     () => emitSchemas(model),
