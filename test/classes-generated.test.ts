@@ -43,6 +43,17 @@ describe('generated classes', () => {
     }
   });
 
+  it('load from any single class file, with resources dispatched lazily (no import-cycle breakage)', function () {
+    this.timeout(60_000);
+    const script = [
+      `const { Bundle } = require(${JSON.stringify(path.resolve(__dirname, '..', 'generated', 'stu3', 'classes', 'Bundle.ts'))});`,
+      "const bundle = new Bundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', contained: [{ resourceType: 'Organization', name: 'o' }] } }] });",
+      "process.stdout.write(bundle.entry[0].resource.constructor.name + ' ' + bundle.entry[0].resource.contained[0].constructor.name);",
+    ].join('\n');
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+    assert.equal(output, 'Patient Organization');
+  });
+
   it('know their version and resource types', () => {
     assert.equal(r4.fhirVersion.fhirVersion, '4.0.1');
     assert.equal(stu3.fhirVersion.fhirVersion, '3.0.1');
