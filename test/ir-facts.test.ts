@@ -10,6 +10,7 @@ import {
   type FhirModel,
   type FhirVersionId,
   findType,
+  indexTypes,
   type ResourceType,
 } from '../src/ir';
 import { EXTERNAL_CODE_SYSTEMS } from '../src/ir/external-code-systems';
@@ -159,15 +160,28 @@ describe('IR facts on the core packages', function () {
       });
     });
 
-    it(`${versionId}: every element of every type has a type the model defines`, async () => {
+    it(`${versionId}: every element of every type has a type the model defines, and a unique JSON name`, async () => {
       const model = await loadModel(versionId);
+      const types = indexTypes(model);
+      assert.equal(
+        types.size,
+        model.primitives.length + allStructures(model).length,
+        'type names are unique',
+      );
       const problems: string[] = [];
       for (const structure of allStructures(model)) {
+        const names = new Set<string>();
         for (const each of structure.elements) {
-          const type = findType(model, each.type.name);
+          const type = types.get(each.type.name);
           if (!type) problems.push(`${each.path} (${each.name}): ${each.type.name} is not in the model`);
-          else if (each.contentReference && type.kind !== 'backbone')
-            problems.push(`${each.path}: content reference to a non-backbone`);
+          else if (
+            type.kind !== each.type.kind &&
+            !(type.kind === 'complex-type' && each.type.kind === 'complex')
+          ) {
+            problems.push(`${each.path}: a ${each.type.kind} reference to a ${type.kind}`);
+          }
+          if (names.has(each.name)) problems.push(`${structure.name}.${each.name} appears twice`);
+          names.add(each.name);
         }
       }
       assert.deepEqual(problems, []);

@@ -22,7 +22,7 @@ import { passTimer } from './timing';
 import type { ComplexType, FhirModel, FhirVersionId, ResourceType, VersionInfo } from './types';
 
 export { IR_RESOURCE_TYPES } from './definition-index';
-export { allStructures, findType } from './lookup';
+export { allElements, allStructures, findType, indexTypes } from './lookup';
 export * from './types';
 
 const VERSIONS: Readonly<Record<FhirVersionId, { prefix: string; label: string }>> = {

@@ -12,6 +12,13 @@ export function allElements(type: ComplexType | ResourceType): Element[] {
   return [...type.elements, ...type.backbones.flatMap((backbone) => backbone.elements)];
 }
 
+/** Every type of a model by name: primitives, complex types, resources and backbone classes. */
+export function indexTypes(model: FhirModel): Map<string, TypeDefinition> {
+  const index = new Map<string, TypeDefinition>();
+  for (const type of [...model.primitives, ...allStructures(model)]) index.set(type.name, type);
+  return index;
+}
+
 /** A type by name: a primitive, complex type, resource or backbone class (`PatientContact`). */
 export function findType(model: FhirModel, name: string): TypeDefinition | undefined {
   return (
