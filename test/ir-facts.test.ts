@@ -297,6 +297,8 @@ describe('IR facts on the core packages', function () {
       [undefined, 'f:Patient/f:gender'],
     );
     assert.equal(parameter(dstu2, 'Patient', '_lastUpdated')?.common, true);
+    assert.equal(parameter(dstu2, 'Observation', 'code-value-[x]')?.type, 'composite');
+    assert.equal(parameter(dstu2, 'Condition', 'age'), undefined, 'a DAF profile parameter, not DSTU2 core');
     assert.equal(parameter(r4, 'Observation', 'code')?.expression, 'Observation.code');
     assert.deepEqual(parameter(r4, 'Observation', 'subject')?.targets.sort(), [
       'Device',

@@ -82,6 +82,7 @@ describe('IR pass "search parameters"', () => {
       xpath: "f:Patient/f:extension[@url='http://example.org/age']",
     }),
     parameter('daf-Patient-race', { code: 'race', base: ['Patient'] }),
+    parameter('Patient-name-use', { code: 'name-use', base: ['Patient'], type: 'composite' }),
   ];
   const byResource = searchParametersByResource(raw, lineages);
 
@@ -94,6 +95,7 @@ describe('IR pass "search parameters"', () => {
         ['_text', true],
         ['gender', false],
         ['link', false],
+        ['name-use', false],
       ],
     );
     assert.deepEqual(

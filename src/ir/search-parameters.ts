@@ -30,8 +30,9 @@ export interface ResourceLineage {
  *
  * Only the base specification's parameters are kept: the core packages also carry parameters for
  * profiles, extensions and examples. STU3/R4 mark those `experimental`; DSTU2 does not, so a
- * parameter that searches an extension, or that has neither an expression nor an xpath and is not a
- * common one, is left out too. When two parameters of a resource share a code, the one named
+ * parameter that searches an extension, or that has neither an expression nor an xpath and is
+ * neither common nor composite (DSTU2 profile parameters such as `condition-daf-Condition-age`),
+ * is left out too. When two parameters of a resource share a code, the one named
  * `<Resource>-<code>` wins, then the one with a lower URL.
  *
  * Multi-resource expressions (`AllergyIntolerance.code | Condition.code`) are cut down to the parts
@@ -82,6 +83,8 @@ function isBaseSpecification(parameter: RawSearchParameter, abstractNames: Set<s
   if ((parameter as { experimental?: boolean }).experimental === true) return false;
   const paths = `${parameter.expression ?? ''} ${parameter.xpath ?? ''}`;
   if (/extension\(|f:extension\[/.test(paths)) return false;
+  // DSTU2 composite parameters have neither (their parts are described in prose) but are core.
+  if (parameter.type === 'composite') return true;
   const common = asArray(parameter.base).some((base) => abstractNames.has(base));
   return common || parameter.expression !== undefined || parameter.xpath !== undefined;
 }
