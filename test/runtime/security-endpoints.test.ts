@@ -153,6 +153,18 @@ describe('POST /auth/token', () => {
     assert.equal(json(repeated).error, 'invalid_request');
   });
 
+  it('answers an oversized body with an OAuth error, not a stack trace', async () => {
+    const response = await h.post('/auth/token', {
+      headers: APP,
+      body: `grant_type=client_credentials&scope=${'x'.repeat(20_000)}`,
+    });
+    assert.equal(response.status, 413);
+    assert.deepEqual(json(response), {
+      error: 'invalid_request',
+      error_description: 'the request could not be read',
+    });
+  });
+
   it('rate-limits the endpoint per address with 429 and Retry-After', async () => {
     const limited = await startHarness({ tokenRateLimit: { limit: 3, windowSeconds: 60 } });
     try {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createAuditLog, MemoryAuditLog } from '../../src/runtime/security/audit';
-import { resolveSecurityConfig } from '../../src/runtime/security/config';
+import { resolveSecurityConfig, securityWarnings } from '../../src/runtime/security/config';
 import { SecurityConfigError } from '../../src/runtime/security/errors';
 import { authorizeHook } from '../../src/runtime/security/guard';
 import { createSecurity } from '../../src/runtime/security/index';
@@ -130,6 +130,24 @@ describe('security config', () => {
     assert.equal(config.addressBinding.enabled, true);
     assert.equal(config.audience, base.issuer);
     assert.ok(config.clockSkewSeconds <= 60);
+  });
+
+  it('warns about settings that weaken security', () => {
+    const weak = resolveSecurityConfig({
+      ...base,
+      addressBinding: { enabled: false, blockSeconds: 0 },
+      users: [{ username: 'u', passwordHash: 'x', scopes: [] }],
+    });
+    const warnings = securityWarnings(weak);
+    assert.equal(warnings.length, 4);
+    assert.match(warnings.join('\n'), /address binding is off/);
+    assert.match(warnings.join('\n'), /password grant is on/);
+    const strong = resolveSecurityConfig({
+      ...base,
+      keyFile: '/k',
+      clients: [{ clientId: 'c', scopes: [] }],
+    });
+    assert.deepEqual(securityWarnings(strong), []);
   });
 
   it('refuses a clock skew beyond 60 s, long-lived tokens, HMAC or none for external issuers', () => {

@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { clientAddress } from './address';
 import type { AuditLog } from './audit';
 import type { ClientConfig, SecurityConfig } from './config';
@@ -44,7 +44,25 @@ export function authRoutes(options: AuthRoutesOptions): Router {
   router.get(AUTH_PATHS.smart, (_req, res) => {
     res.json(smartConfiguration(options.config));
   });
+  router.use(authErrors);
   return router;
+}
+
+/**
+ * Errors on the auth endpoints (an oversized or unparsable form, a failing store) answer in the
+ * OAuth error format (RFC 6749 §5.2), never with Express's default page and its stack trace.
+ */
+function authErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    oauthError(res, status, 'invalid_request', 'the request could not be read');
+    return;
+  }
+  oauthError(res, 500, 'server_error', 'the request could not be processed');
 }
 
 /** SMART App Launch 2.0 "Discovery": the endpoints and what they support. */

@@ -138,3 +138,21 @@ function validateExternal(external: ExternalIssuerConfig | undefined): void {
     throw new SecurityConfigError('external.algorithms', `not allowed: ${forbidden.join(', ')}`);
   }
 }
+
+/** Start-up warnings about settings that weaken or hobble security; the server logs each. */
+export function securityWarnings(config: SecurityConfig): string[] {
+  const warnings: string[] = [];
+  if (!config.addressBinding.enabled) {
+    warnings.push('address binding is off: a stolen token works from any address until it expires');
+  }
+  if (config.mode === 'builtin' && config.users.length > 0) {
+    warnings.push('the password grant is on: it is meant for development only (RFC 9700 §2.4 forbids it)');
+  }
+  if (config.mode === 'builtin' && !config.keyFile) {
+    warnings.push('no keyFile: the signing key lives in memory and every token dies with the process');
+  }
+  if (config.mode === 'builtin' && config.clients.length === 0) {
+    warnings.push('no clients are registered: nobody can obtain a token');
+  }
+  return warnings;
+}
