@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensurePackages, fetchPackages, findCached, readPackageArchive } from '../src/definitions';
 import { sharedFhirCache } from './support/fhir-cache';
@@ -123,6 +124,23 @@ describe('definitions: fetching from a registry', () => {
       (await rejection(ensurePackages([EXAMPLES], { registry: registry.url, cache, sha256: 'abc' }))).code,
       'INVALID_OPTION',
     );
+  });
+
+  it('checks --sha256 of a cached package against the archive it was unpacked from', async () => {
+    registry = await startRegistry();
+    const cache = temp.make();
+    const file = path.join(sharedFhirDir(), 'hl7.fhir.r2.examples-1.0.2.tgz');
+    const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const [downloaded] = await ensurePackages([EXAMPLES], { registry: registry.url, cache, sha256 });
+    assert.equal(downloaded?.origin, 'registry');
+    const [cached] = await ensurePackages([EXAMPLES], { registry: registry.url, cache, sha256 });
+    assert.equal(cached?.origin, 'cache');
+    const other = sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    const error = await rejection(
+      ensurePackages([EXAMPLES], { registry: registry.url, cache, sha256: other }),
+    );
+    assert.equal(error.code, 'CHECKSUM_MISMATCH');
+    assert.equal(error.location, cached?.dir);
   });
 
   it('retries a 503 and then succeeds', async () => {
