@@ -18,7 +18,11 @@ import { startRegistry } from './registry';
 export interface SharedFhirCache {
   /** The cache folder: `<cache>/<name>#<version>/package/...`. Read it; do not write into it. */
   cache: string;
-  /** URL of the loopback registry that filled it; it stays up for the rest of the run. */
+  /**
+   * URL of the loopback registry that filled it; it stays up for the rest of the run. It answers from
+   * this process: a child process that downloads through it must be started asynchronously (execFile,
+   * spawn), since spawnSync/execFileSync block the process that serves it.
+   */
   registry: string;
   /** The requests the registry received while the cache was filled, for tests of the loader. */
   setupRequests: readonly string[];
