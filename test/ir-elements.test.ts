@@ -47,6 +47,31 @@ describe('IR pass "structures" and "backbone names"', () => {
     );
   });
 
+  it('reads STU3 constraints, whose root is written as a slice (`Quantity:simplequantity`)', () => {
+    const constraint = {
+      resourceType: 'StructureDefinition',
+      url: 'http://hl7.org/fhir/StructureDefinition/SimpleQuantity',
+      name: 'SimpleQuantity',
+      kind: 'complex-type',
+      type: 'Quantity',
+      derivation: 'constraint',
+      snapshot: {
+        element: [
+          { id: 'Quantity:simplequantity', path: 'Quantity', sliceName: 'SimpleQuantity' },
+          { id: 'Quantity:simplequantity.value', path: 'Quantity.value' },
+          { id: 'Quantity:simplequantity.comparator', path: 'Quantity.comparator', max: '0' },
+          { id: 'Quantity:simplequantity.extension:x', path: 'Quantity.extension', sliceName: 'x' },
+        ],
+      },
+    } as RawStructureDefinition;
+    const split = splitDefinition(constraint);
+    assert.equal(split.name, 'SimpleQuantity');
+    assert.deepEqual(
+      split.root.children.map((e) => e.path),
+      ['Quantity.value', 'Quantity.comparator'],
+    );
+  });
+
   it('names backbones after their owner and path in PascalCase', () => {
     const names = nameBackbones([splitDefinition(definition)], ['Patient']).get('Patient');
     assert.deepEqual(

@@ -170,6 +170,8 @@ describe('IR facts on the core packages', function () {
       );
       const problems: string[] = [];
       for (const structure of allStructures(model)) {
+        if (structure.elements.length < 2)
+          problems.push(`${structure.name} has ${structure.elements.length} element(s)`);
         const names = new Set<string>();
         for (const each of structure.elements) {
           const type = types.get(each.type.name);
@@ -265,6 +267,9 @@ describe('IR facts on the core packages', function () {
     for (const model of [r4, stu3, dstu2]) {
       const simple = findType(model, 'SimpleQuantity');
       assert.ok(simple?.kind === 'complex-type' && simple.constraintOn === 'Quantity');
+      const comparator = simple.elements.find((e) => e.name === 'comparator');
+      assert.equal(comparator?.max, 0, `${model.version.label} SimpleQuantity has no comparator`);
+      assert.ok(simple.elements.some((e) => e.name === 'value' && e.type.name === 'decimal'));
     }
     const age = findType(dstu2, 'Age');
     assert.ok(age?.kind === 'complex-type' && age.constraintOn === 'Quantity');

@@ -40,7 +40,7 @@ export function splitDefinition(definition: RawStructureDefinition): SplitDefini
   const pathsByName = new Map<string, string>();
   const childrenByPath = new Map<string, RawElementDefinition[]>();
   for (const element of elements) {
-    if (isSlice(element) || elementsByPath.has(element.path)) continue;
+    if ((element !== first && isSlice(element, first.id)) || elementsByPath.has(element.path)) continue;
     elementsByPath.set(element.path, element);
     if (element.name !== undefined && !pathsByName.has(element.name))
       pathsByName.set(element.name, element.path);
@@ -68,8 +68,17 @@ export function splitDefinition(definition: RawStructureDefinition): SplitDefini
   };
 }
 
-function isSlice(element: RawElementDefinition): boolean {
-  return typeof element.sliceName === 'string' || (element.id?.includes(':') ?? false);
+/**
+ * A slice, or an element inside one: a `sliceName`, or a `:` in the id below the root. STU3 writes
+ * the root of a constraint as a slice itself (`Quantity:simplequantity`, and every id under it), so
+ * the root's own id is not counted.
+ */
+function isSlice(element: RawElementDefinition, rootId: string | undefined): boolean {
+  if (typeof element.sliceName === 'string') return true;
+  const id = element.id;
+  if (id === undefined) return false;
+  const below = rootId !== undefined && id.startsWith(`${rootId}.`) ? id.slice(rootId.length + 1) : id;
+  return below.includes(':');
 }
 
 export function parentPath(path: string): string | undefined {
