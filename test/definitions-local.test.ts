@@ -212,6 +212,23 @@ describe('definitions: local sources (--definitions)', () => {
       assert.deepEqual(readdirSync(cache), []);
     });
 
+    it('a dependency name that could leave the cache folder: BAD_PACKAGE_SPEC, nothing fetched', async () => {
+      registry = await startRegistry();
+      const cache = temp.make();
+      const archive = await writeTgz(temp.make(), 'sneaky', {
+        'package/package.json': JSON.stringify({
+          name: 'example.sneaky',
+          version: '0.1.0',
+          fhirVersions: ['4.0.1'],
+          dependencies: { '../../outside': '1.0.0' },
+        }),
+      });
+      const error = await rejection(importArchive(archive, { cache, registry: registry.url }));
+      assert.equal(error.code, 'BAD_PACKAGE_SPEC');
+      assert.match(error.message, /\.\.\/\.\.\/outside@1\.0\.0/);
+      assert.deepEqual(registry.requests, []);
+    });
+
     it('a dependency the registry does not have: DEPENDENCY_NOT_FOUND', async () => {
       registry = await startRegistry();
       const cache = temp.make();

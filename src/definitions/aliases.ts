@@ -40,15 +40,19 @@ export function parsePackageSpec(spec: string): PackageId {
       hint: `use one of ${known}, or name@version such as hl7.fhir.us.core@3.1.0`,
     });
   }
-  const name = text.slice(0, separator);
-  const version = text.slice(separator + 1);
-  if (!NAME.test(name) || !VERSION.test(version)) {
+  const id = { name: text.slice(0, separator), version: text.slice(separator + 1) };
+  if (!isValidPackageId(id)) {
     throw new FhirgenError('BAD_PACKAGE_SPEC', `"${text}" is not a package spec`, {
       location: text,
       hint: 'write name@version, such as hl7.fhir.us.core@3.1.0, or an alias such as r4',
     });
   }
-  return { name, version };
+  return id;
+}
+
+/** Names and versions become cache folder names: nothing that could leave the cache folder. */
+export function isValidPackageId(id: PackageId): boolean {
+  return NAME.test(id.name) && VERSION.test(id.version) && !id.name.includes('..');
 }
 
 /**

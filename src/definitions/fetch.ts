@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { FhirgenError } from '../errors';
-import { canonicalPackageKey, parsePackageSpec } from './aliases';
+import { canonicalPackageKey, isValidPackageId, parsePackageSpec } from './aliases';
 import { findCached, installArchive, readOrigin, removeStaleTemps, tempPath } from './cache';
 import { readFolderManifest, readPackageFolder } from './folder';
 import { DEFAULT_HTTP, type HttpOptions } from './http';
@@ -114,10 +115,21 @@ interface QueueItem {
 }
 
 function dependenciesOf(entry: CachedPackage): QueueItem[] {
-  return Object.entries(entry.manifest.dependencies ?? {}).map(([name, version]) => ({
-    id: { name, version },
-    neededBy: `${entry.id.name}@${entry.id.version}`,
-  }));
+  const neededBy = `${entry.id.name}@${entry.id.version}`;
+  return Object.entries(entry.manifest.dependencies ?? {}).map(([name, version]) => {
+    const id = { name, version: String(version) };
+    if (!isValidPackageId(id)) {
+      throw new FhirgenError(
+        'BAD_PACKAGE_SPEC',
+        `${neededBy} names a dependency fhirgen cannot fetch: ${name}@${version}`,
+        {
+          location: path.join(entry.dir, 'package', 'package.json'),
+          hint: 'dependencies need an exact name and version; fix the package or fetch the dependency yourself',
+        },
+      );
+    }
+    return { id, neededBy };
+  });
 }
 
 function expectedForRequest(requested: PackageId[], options: FetchOptions): ExpectedDigests {
