@@ -50,6 +50,11 @@ export interface CapabilityShape {
   interactionCodes: readonly string[];
   /** An operation's `definition`: a canonical string (R4) or a Reference (STU3, DSTU2). */
   operationDefinition: 'canonical' | 'reference';
+  /**
+   * Whether operations can be listed per resource (`rest.resource.operation`, R4). Before R4 they can
+   * only be listed at `rest.operation`, which is where they go when this is absent or false.
+   */
+  resourceOperations?: boolean;
   /** Elements the version requires beyond the common ones, e.g. `acceptUnknown` before R4. */
   required: Readonly<Record<string, unknown>>;
 }

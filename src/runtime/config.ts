@@ -5,7 +5,8 @@
  *
  * Environment: PORT, HOST, PUBLIC_URL, FHIR_VERSIONS (`r4,stu3`), BASE_PATH_R4 / BASE_PATH_STU3 /
  * BASE_PATH_DSTU2, STORE (`sqlite` or `memory`), STORE_PATH, BODY_LIMIT (`1mb`, `512kb`, bytes),
- * LOG_LEVEL, UPDATE_CREATE (`true`/`false`), VALIDATE_RESULTS (`true`/`false`).
+ * LOG_LEVEL, UPDATE_CREATE (`true`/`false`), VALIDATE_RESULTS (`true`/`false`), DROPPED_PROPERTIES
+ * (`reject`/`drop`).
  */
 import { readFileSync } from 'node:fs';
 
@@ -27,6 +28,8 @@ export interface ServerConfig {
   logLevel: LogLevel;
   updateCreate: boolean;
   validateResults: boolean;
+  /** Result properties the version does not define: 500 (`reject`) or left out with a warning (`drop`). */
+  droppedProperties: 'reject' | 'drop';
   /** Sections of other modules, as written in the file. */
   sections: Record<string, unknown>;
 }
@@ -61,6 +64,7 @@ const KNOWN_KEYS = new Set([
   'logLevel',
   'updateCreate',
   'validateResults',
+  'droppedProperties',
 ]);
 const SECTIONS = new Set(['security', 'search']);
 
@@ -101,6 +105,12 @@ export function loadConfig(source: ConfigSource): ServerConfig {
     validateResults: readBoolean(
       'validateResults (VALIDATE_RESULTS)',
       env.VALIDATE_RESULTS ?? file.validateResults ?? true,
+      problems,
+    ),
+    droppedProperties: readChoice(
+      'droppedProperties (DROPPED_PROPERTIES)',
+      env.DROPPED_PROPERTIES ?? file.droppedProperties ?? 'reject',
+      ['reject', 'drop'] as const,
       problems,
     ),
     sections,

@@ -62,6 +62,8 @@ export function buildServer(options: ServerOptions): BuiltServer {
       transactions: store,
       updateCreate: config.updateCreate,
       validateResults: config.validateResults,
+      droppedProperties: config.droppedProperties,
+      onDropped: (service, paths) => logger.warn({ service, dropped: paths }, 'result properties dropped'),
       ...(setup.searchParser === undefined ? {} : { searchParser: setup.searchParser }),
       ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
       onError: (error, request) => logger.error({ err: error, reqId: request.requestId }, 'service failed'),

@@ -214,7 +214,7 @@ describe('runtime http: patch, search, $validate, custom operations and the capa
     assert.equal(dstu2.resourceType, 'Conformance');
     assert.equal(dstu2.acceptUnknown, 'no');
     assert.equal(
-      dstu2.rest[0].resource[0].operation[0].definition.reference,
+      dstu2.rest[0].operation[0].definition.reference,
       'http://hl7.org/fhir/OperationDefinition/Resource-validate',
     );
     assert.ok(

@@ -32,10 +32,17 @@ export function capabilityStatement(settings: HandlerSettings, baseUrl: string, 
   const { binding } = settings;
   const shape = binding.capability;
   const known = new Set(shape.interactionCodes);
+  const restOperations = new Map<string, { name: string; definition: unknown }>();
   const resources = Object.entries(settings.services)
     .filter(([type]) => binding.resourceTypes.includes(type))
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([type, service]) => resourceEntry(settings, shape, known, type, service));
+    .map(([type, service]) => {
+      const entry = resourceEntry(settings, known, type, service);
+      const operations = operationsOf(shape, type, service);
+      if (shape.resourceOperations === true) entry.operation = operations;
+      else for (const operation of operations) restOperations.set(JSON.stringify(operation), operation);
+      return entry;
+    });
   const system = ['transaction', 'batch', 'history-system']
     .filter((code) => known.has(code))
     .filter((code) => code !== 'transaction' || settings.transactions !== undefined)
@@ -43,6 +50,10 @@ export function capabilityStatement(settings: HandlerSettings, baseUrl: string, 
       (code) =>
         code !== 'history-system' || Object.values(settings.services).some((s) => s.history !== undefined),
     );
+  // FHIR JSON has no empty arrays (https://hl7.org/fhir/R4/json.html), so empty lists are left out.
+  const rest: Record<string, unknown> = { mode: 'server', resource: resources };
+  if (system.length > 0) rest.interaction = system.map((code) => ({ code }));
+  if (restOperations.size > 0) rest.operation = [...restOperations.values()];
   return {
     resourceType: binding.capabilityType,
     status: 'active',
@@ -53,19 +64,19 @@ export function capabilityStatement(settings: HandlerSettings, baseUrl: string, 
     fhirVersion: binding.fhirVersion,
     ...shape.required,
     format: [binding.mimeType, 'json'],
-    rest: [{ mode: 'server', resource: resources, interaction: system.map((code) => ({ code })) }],
+    rest: [rest],
   };
 }
 
 function resourceEntry(
   settings: HandlerSettings,
-  shape: CapabilityShape,
   known: Set<string>,
   type: string,
   service: ResourceService,
 ): Record<string, unknown> {
   const interactions = servedInteractions(service).filter((code) => known.has(code));
-  const entry: Record<string, unknown> = { type, interaction: interactions.map((code) => ({ code })) };
+  const entry: Record<string, unknown> = { type };
+  if (interactions.length > 0) entry.interaction = interactions.map((code) => ({ code }));
   if (service.update !== undefined) entry.updateCreate = settings.updateCreate;
   if (service.create !== undefined && service.search !== undefined) entry.conditionalCreate = true;
   if (service.search !== undefined) {
@@ -78,6 +89,11 @@ function resourceEntry(
       return described;
     });
   }
+  return entry;
+}
+
+/** `$validate` on every type, and the operations the service declares. */
+function operationsOf(shape: CapabilityShape, type: string, service: ResourceService) {
   const operations = [
     { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
   ];
@@ -87,9 +103,9 @@ function resourceEntry(
       definition: declared.definition ?? `urn:fhirgen:operation:${type}:${declared.name}`,
     });
   }
-  entry.operation = operations.map(({ name, definition }) => ({
+  // An operation's definition is a canonical in R4 and a Reference before it.
+  return operations.map(({ name, definition }) => ({
     name,
     definition: shape.operationDefinition === 'canonical' ? definition : { reference: definition },
   }));
-  return entry;
 }

@@ -16,6 +16,14 @@ export interface CastSettings {
   binding: VersionBinding;
   /** Also run the version's validator over results (on by default). */
   validateResults: boolean;
+  /**
+   * What to do when the cast leaves properties out (the version does not define them): `reject`
+   * answers 500 naming the service; `drop` serves the version's form, reporting what was dropped
+   * through `onDropped` (for JSON stored through another version's endpoint, e.g. STU3's
+   * `Patient.animal` read on R4).
+   */
+  droppedProperties: 'reject' | 'drop';
+  onDropped?: (service: string, paths: string[]) => void;
 }
 
 /** `service` names the culprit in the error, e.g. `R4 Patient service (read)`. */
@@ -43,22 +51,27 @@ export function castResult(
       `returned a resource that cannot be cast to ${settings.binding.label}: ${reason}`,
     );
   }
+  let checked = json;
   if (cast.dropped.length > 0) {
-    throw serviceError(
-      service,
-      `returned properties that ${settings.binding.label} does not define: ${cast.dropped.join(', ')}`,
-    );
+    if (settings.droppedProperties === 'reject') {
+      throw serviceError(
+        service,
+        `returned properties that ${settings.binding.label} does not define: ${cast.dropped.join(', ')}`,
+      );
+    }
+    settings.onDropped?.(service, cast.dropped);
+    checked = JSON.parse(JSON.stringify(cast.resource)) as ResourceJson;
   }
   if (settings.validateResults) {
     const errors = settings.binding
-      .validate(json)
+      .validate(checked)
       .filter((entry) => entry.severity === 'error' || entry.severity === 'fatal');
     if (errors.length > 0) {
       const detail = errors.map((entry) => entry.diagnostics ?? entry.code).join('; ');
       throw serviceError(service, `returned an invalid ${json.resourceType}: ${detail}`);
     }
   }
-  return { resource: cast.resource, json };
+  return { resource: cast.resource, json: checked };
 }
 
 function toJson(value: unknown): ResourceJson | undefined {

@@ -31,6 +31,10 @@ export interface FhirHandlerOptions {
   updateCreate?: boolean;
   /** Run the validator over service results too (casting always happens). Default true. */
   validateResults?: boolean;
+  /** Properties of a result that the version does not define: 500 (`reject`, default) or left out (`drop`). */
+  droppedProperties?: 'reject' | 'drop';
+  /** Told what `drop` left out, and from which service. */
+  onDropped?: (service: string, paths: string[]) => void;
   /** Called for every interaction, batch and transaction entries included; throws to refuse. */
   authorize?: AuthorizeHook;
   maxBundleEntries?: number;
@@ -52,7 +56,12 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
     searchParser: options.searchParser ?? basicSearchParser,
     transactions: options.transactions,
     updateCreate: options.updateCreate ?? true,
-    cast: { binding: options.binding, validateResults: options.validateResults ?? true },
+    cast: {
+      binding: options.binding,
+      validateResults: options.validateResults ?? true,
+      droppedProperties: options.droppedProperties ?? 'reject',
+      ...(options.onDropped === undefined ? {} : { onDropped: options.onDropped }),
+    },
     authorize: options.authorize,
     maxBundleEntries: options.maxBundleEntries ?? 1000,
   };

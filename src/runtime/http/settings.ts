@@ -30,8 +30,11 @@ export interface InteractionInfo {
   query: [string, string][];
 }
 
-/** Throws `FhirHttpError` (401/403) to refuse; the security module plugs in here. */
-export type AuthorizeHook = (info: InteractionInfo, request: FhirRequest) => void | Promise<void>;
+/**
+ * Throws (or rejects with) `FhirHttpError` 401/403 to refuse; what it returns is ignored. The
+ * security module plugs in here.
+ */
+export type AuthorizeHook = (info: InteractionInfo, request: FhirRequest) => unknown;
 
 export interface HandlerSettings {
   binding: VersionBinding;

@@ -38,7 +38,8 @@ export interface StoreSearchResult {
 }
 
 export interface StoreSearchEngine {
-  search(query: SearchQuery, store: SqliteStore): StoreSearchResult;
+  /** `version` is the FHIR version of the endpoint searched (`r4` ...), when the caller knows it. */
+  search(query: SearchQuery, store: SqliteStore, version?: string): StoreSearchResult;
 }
 
 interface CurrentRow {
@@ -169,8 +170,9 @@ export class SqliteStore {
     });
   }
 
-  search(query: SearchQuery): StoreSearchResult {
-    return this.engine.search(query, this);
+  /** One store serves every version; `version` tells the engine which version's parameters apply. */
+  search(query: SearchQuery, version?: string): StoreSearchResult {
+    return this.engine.search(query, this, version);
   }
 
   /**
