@@ -104,10 +104,13 @@ describe('fhirgen definitions show', function () {
     assert.equal(stdout, '');
     assert.match(
       stderr,
-      /^fhirgen: r4 \(FHIR R4\) defines no type patient \(r4\); did you mean Patient.*\(names are case-sensitive\)\n$/,
+      /^fhirgen: FHIR R4 has no type patient \(r4\); did you mean Patient.*\(names are case-sensitive\)\n$/,
     );
     const dstu2 = await run(['definitions', 'show', 'dstu2', 'MedicationRequest']);
     assert.equal(dstu2.code, 2);
-    assert.match(dstu2.stderr, /defines no type MedicationRequest/);
+    assert.match(
+      dstu2.stderr,
+      /^fhirgen: FHIR DSTU2 has no type MedicationRequest \(dstu2\); give a resource/,
+    );
   });
 });

@@ -50,12 +50,8 @@ function unknownType(model: FhirModel, typeName: string, spec: string): FhirgenE
     similar.length > 0
       ? `did you mean ${similar.join(', ')}? (names are case-sensitive)`
       : 'give a resource, data type, primitive or backbone class name such as Patient, HumanName or PatientContact';
-  return new FhirgenError(
-    'UNKNOWN_TYPE',
-    `${spec} (FHIR ${model.version.label}) defines no type ${typeName}`,
-    {
-      location: spec,
-      hint,
-    },
-  );
+  return new FhirgenError('UNKNOWN_TYPE', `FHIR ${model.version.label} has no type ${typeName}`, {
+    location: spec,
+    hint,
+  });
 }
