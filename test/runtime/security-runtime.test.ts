@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { createAuditLog, MemoryAuditLog } from '../../src/runtime/security/audit';
 import { resolveSecurityConfig, securityWarnings } from '../../src/runtime/security/config';
 import { SecurityConfigError } from '../../src/runtime/security/errors';
-import { authorizeHook } from '../../src/runtime/security/guard';
+import { authorizeHook, scopeDecision } from '../../src/runtime/security/guard';
 import { createSecurity } from '../../src/runtime/security/index';
 import { loadOrCreateSigningKey } from '../../src/runtime/security/keys';
 import { hashSecret, verifySecret } from '../../src/runtime/security/secrets';
@@ -248,7 +248,7 @@ describe('authorize hook for the framework-free handlers', () => {
       { stateFile: ':memory:', audit: new MemoryAuditLog() },
     );
     try {
-      const hook = authorizeHook(security.enforcer, fail);
+      const hook = scopeDecision(security.enforcer, fail);
       assert.deepEqual(
         await hook(
           { interaction: 'read', resourceType: 'Observation' },
@@ -265,6 +265,26 @@ describe('authorize hook for the framework-free handlers', () => {
       );
       assert.equal(await hook({ interaction: 'capabilities' }, {}), undefined);
       assert.equal(await hook({ interaction: 'transaction' }, { principal: principal([]) }), undefined);
+    } finally {
+      await security.close();
+    }
+  });
+
+  it('keeps a patient-scoped token to its own Patient', async () => {
+    const security = await createSecurity(
+      { issuer: 'https://x.test' },
+      { stateFile: ':memory:', audit: new MemoryAuditLog() },
+    );
+    try {
+      const hook = authorizeHook(security.enforcer, fail);
+      const alice = { principal: principal(['patient/Patient.r'], 'p1') };
+      assert.equal(await hook({ interaction: 'read', resourceType: 'Patient', id: 'p1' }, alice), undefined);
+      await assert.rejects(
+        hook({ interaction: 'read', resourceType: 'Patient', id: 'p2' }, alice),
+        (error: Refusal) => error.status === 403,
+      );
+      const staff = { principal: principal(['user/Patient.r']) };
+      assert.equal(await hook({ interaction: 'read', resourceType: 'Patient', id: 'p2' }, staff), undefined);
     } finally {
       await security.close();
     }
@@ -303,9 +323,9 @@ describe('authorize hook for the framework-free handlers', () => {
         hook({ interaction: 'history-system' }, { principal: principal(['user/Patient.rs']) }),
         (error: Refusal) => error.status === 403,
       );
-      assert.deepEqual(
+      assert.equal(
         await hook({ interaction: 'history-system' }, { principal: principal(['user/*.rs']) }),
-        { allowed: true, access: 'full' },
+        undefined,
       );
     } finally {
       await security.close();

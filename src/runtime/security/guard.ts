@@ -67,15 +67,18 @@ const HOOK_INTERACTIONS: Readonly<Record<string, Interaction | 'public' | 'entri
 export interface HookInfo {
   interaction: string;
   resourceType?: string;
+  id?: string;
 }
 
 export type HookFailure = (status: 401 | 403, diagnostics: string, headers: Record<string, string>) => Error;
 
 /**
- * A hook for the framework-free handlers: resolves when allowed (recording `patient` access on the
- * returned decision), throws the error `fail` builds otherwise (the core's FhirHttpError).
+ * The scope decision for one interaction of the framework-free handlers: undefined when the
+ * interaction needs no scope (capabilities; a Bundle, whose entries are decided one by one), the
+ * allowed decision otherwise (`access: 'patient'` means results must stay in the patient's
+ * compartment), or the error `fail` builds (the core's FhirHttpError) is thrown.
  */
-export function authorizeHook(enforcer: ScopeEnforcer, fail: HookFailure) {
+export function scopeDecision(enforcer: ScopeEnforcer, fail: HookFailure) {
   return async (info: HookInfo, request: { principal?: Principal }): Promise<Decision | undefined> => {
     const mapped = HOOK_INTERACTIONS[info.interaction];
     if (mapped === 'public' || mapped === 'entries') return undefined;
@@ -94,6 +97,23 @@ export function authorizeHook(enforcer: ScopeEnforcer, fail: HookFailure) {
     if (!decision.allowed) {
       throw fail(decision.status, decision.diagnostics, { 'WWW-Authenticate': decision.wwwAuthenticate });
     }
+    // A patient-scoped token reaches one Patient only: the one in its context.
+    if (
+      decision.access === 'patient' &&
+      type === 'Patient' &&
+      info.id !== undefined &&
+      info.id !== principal.patient
+    ) {
+      throw fail(403, "outside the token's patient compartment", {});
+    }
     return decision;
+  };
+}
+
+/** The same decision in the shape of the core's `AuthorizeHook`: resolves when allowed, throws otherwise. */
+export function authorizeHook(enforcer: ScopeEnforcer, fail: HookFailure) {
+  const decide = scopeDecision(enforcer, fail);
+  return async (info: HookInfo, request: { principal?: Principal }): Promise<void> => {
+    await decide(info, request);
   };
 }
