@@ -6,7 +6,8 @@ import { createExpander } from './valueset-expansion';
 /**
  * Pass "required bindings": the codes of every required binding's ValueSet, expanded from the
  * packages; where that is impossible (an external code system) the binding says why in `unresolved`.
- * Other strengths are left as they are: their codes are not a closed list.
+ * Other strengths are left as they are: their codes are not a closed list. Each binding gets its own
+ * copy of the codes, so that an emitter that sorts one list does not change another.
  */
 export function resolveRequiredBindings(types: (ComplexType | ResourceType)[], index: DefinitionIndex): void {
   const expand = createExpander(index);
@@ -19,7 +20,7 @@ export function resolveRequiredBindings(types: (ComplexType | ResourceType)[], i
         continue;
       }
       const expansion = expand(binding.valueSet);
-      if ('codes' in expansion && expansion.codes.length > 0) binding.codes = expansion.codes;
+      if ('codes' in expansion && expansion.codes.length > 0) binding.codes = [...expansion.codes];
       else
         binding.unresolved =
           'unresolved' in expansion ? expansion.unresolved : `ValueSet ${binding.valueSet} has no codes`;
