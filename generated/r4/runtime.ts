@@ -222,9 +222,6 @@ function castInto(
 ): void {
   if (table.resourceType !== undefined) checkResourceType(table, source.resourceType, path);
   const compiled = compiledOf(table);
-  // Arrays first and in table order, so that instances of a class share their first hidden-class steps.
-  const arrays = compiled.arrays;
-  for (let i = 0; i < arrays.length; i++) target[arrays[i] as string] = [];
   for (const key in source) {
     const slot = compiled.keys.get(key);
     if (slot === undefined) {
@@ -250,6 +247,13 @@ function castInto(
     }
   }
   if (table.resourceType !== undefined) target.resourceType = table.resourceType;
+  // Repeating elements absent from the JSON still get their empty array, after the keys present so that
+  // the instance keeps the JSON's (definition) order for writing.
+  const arrays = compiled.arrays;
+  for (let i = 0; i < arrays.length; i++) {
+    const name = arrays[i] as string;
+    if (target[name] === undefined) target[name] = [];
+  }
 }
 
 function checkResourceType(table: TypeTable, given: unknown, path: string): void {
@@ -421,9 +425,34 @@ export function resolveResource(registry: ResourceRegistry, json: unknown, path:
   return type;
 }
 
-/** Writes the fields present, in table order: their indices are gathered from the instance's keys and sorted. */
+/**
+ * Writes the fields present in table order. Instances usually hold their keys in that order already
+ * (casting follows the JSON, which FHIR writes in definition order), so keys are written as met; only
+ * when one comes out of order are the indices gathered and sorted.
+ */
 function writeJson(source: Slots, table: TypeTable): JsonObject {
   const compiled = compiledOf(table);
+  const out: JsonObject = {};
+  if (table.resourceType !== undefined) out.resourceType = table.resourceType;
+  let last = -1;
+  for (const key in source) {
+    const slot = compiled.keys.get(key);
+    if (slot === undefined) continue;
+    const index = slot >> 1;
+    // A primitive and its `_name` share one index and are written together.
+    if (index === last || isEmptyArray(source[key])) continue;
+    if (index < last) return writeSorted(source, table, compiled);
+    last = index;
+    writeField(out, compiled.fields[index] as Field, source);
+  }
+  return out;
+}
+
+function isEmptyArray(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
+
+function writeSorted(source: Slots, table: TypeTable, compiled: Compiled): JsonObject {
   const present: number[] = [];
   for (const key in source) {
     const slot = compiled.keys.get(key);
@@ -431,20 +460,22 @@ function writeJson(source: Slots, table: TypeTable): JsonObject {
   }
   const out: JsonObject = {};
   if (table.resourceType !== undefined) out.resourceType = table.resourceType;
-  for (let i = 0; i < present.length; i++) {
-    const field = compiled.fields[present[i] as number] as Field;
-    const value = source[field.name];
-    if (field.kind === PRIMITIVE) {
-      writePrimitive(out, field, value, source[field.extName]);
-    } else if (field.many) {
-      const items = writeMany(value);
-      if (items !== undefined) out[field.name] = items;
-    } else if (value !== undefined && value !== null) {
-      const json = jsonOf(value);
-      if (!isEmpty(json)) out[field.name] = json;
-    }
-  }
+  for (let i = 0; i < present.length; i++)
+    writeField(out, compiled.fields[present[i] as number] as Field, source);
   return out;
+}
+
+function writeField(out: JsonObject, field: Field, source: Slots): void {
+  const value = source[field.name];
+  if (field.kind === PRIMITIVE) {
+    writePrimitive(out, field, value, source[field.extName]);
+  } else if (field.many) {
+    const items = writeMany(value);
+    if (items !== undefined) out[field.name] = items;
+  } else if (value !== undefined && value !== null) {
+    const json = jsonOf(value);
+    if (!isEmpty(json)) out[field.name] = json;
+  }
 }
 
 /** Insertion into a short sorted list, skipping duplicates (a primitive and its `_name` share an index). */
