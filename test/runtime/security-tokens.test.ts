@@ -100,6 +100,14 @@ describe('token matrix (built-in issuer, EdDSA)', () => {
     assertInvalidToken(await h.get(READ), 'no bearer token');
   });
 
+  it('serves the CapabilityStatement without a token, and nothing else on that path', async () => {
+    const metadata = await h.get('/r4/metadata');
+    assert.equal(metadata.status, 200);
+    assert.equal(JSON.parse(metadata.text).resourceType, 'CapabilityStatement');
+    assertInvalidToken(await h.post('/r4/metadata', { body: '' }), 'no bearer token');
+    assertInvalidToken(await h.get('/r4/Observation/metadata-x'), 'no bearer token');
+  });
+
   it('refuses a malformed Authorization header', async () => {
     const response = await h.post(READ, { method: 'GET', headers: { Authorization: 'Bearer a b c' } });
     assertInvalidToken(response, 'no bearer token');

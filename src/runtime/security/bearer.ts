@@ -22,6 +22,13 @@ export interface BearerOptions {
   audit: AuditLog;
   abuse: AbuseMonitor;
   now?: () => number;
+  /** Requests that need no token; by default the CapabilityStatement (`GET <base>/metadata`). */
+  isPublic?: (req: Request) => boolean;
+}
+
+/** `/metadata` stays public (SECURITY.md "Authorization"): clients read it to learn how to log in. */
+export function isCapabilitiesRequest(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /(^|\/)metadata\/?$/.test(req.path);
 }
 
 // What the client is told; the audit log keeps the precise reason. Revealing "expired" or "revoked"
@@ -53,7 +60,12 @@ export function principalOf(res: Response): Principal | undefined {
 
 export function bearerAuth(options: BearerOptions): RequestHandler {
   const now = options.now ?? Date.now;
+  const isPublic = options.isPublic ?? isCapabilitiesRequest;
   return (req: Request, res: Response, next: NextFunction) => {
+    if (isPublic(req)) {
+      next();
+      return;
+    }
     authenticate(options, now, req, res).then((principal) => {
       if (principal === undefined) return;
       res.locals.principal = principal;
