@@ -46,20 +46,17 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 `;
 
-interface IssuedRow {
-  jti: string;
-  subject: string;
-  client_id: string;
-  fingerprint: string;
-  issued_at: number;
-  expires_at: number;
+/** A row of the state query: the issued columns are null for an unknown jti, the revoked ones when not revoked. */
+interface StateRow {
+  jti: string | null;
+  subject: string | null;
+  client_id: string | null;
+  fingerprint: string | null;
+  issued_at: number | null;
+  expires_at: number | null;
   superseded_at: number | null;
-}
-
-interface RevokedRow {
-  jti: string;
-  reason: string;
-  revoked_at: number;
+  reason: string | null;
+  revoked_at: number | null;
 }
 
 export class SqliteTokenStore implements TokenStore {
@@ -85,8 +82,14 @@ export class SqliteTokenStore implements TokenStore {
       insertIssued: db.prepare(
         'INSERT INTO issued (jti, subject, client_id, fingerprint, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      selectIssued: db.prepare('SELECT * FROM issued WHERE jti = ?'),
-      selectRevoked: db.prepare('SELECT jti, reason, revoked_at FROM revoked WHERE jti = ?'),
+      // One statement for both tables: this runs on every authenticated request.
+      selectState: db.prepare(
+        `SELECT i.jti, i.subject, i.client_id, i.fingerprint, i.issued_at, i.expires_at, i.superseded_at,
+                r.reason, r.revoked_at
+         FROM (SELECT ? AS jti) AS k
+         LEFT JOIN issued AS i ON i.jti = k.jti
+         LEFT JOIN revoked AS r ON r.jti = k.jti`,
+      ),
       insertRevoked: db.prepare(
         'INSERT INTO revoked (jti, reason, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING',
       ),
@@ -124,22 +127,21 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async state(jti: string): Promise<TokenState> {
-    const issued = this.statements.selectIssued.get(jti) as IssuedRow | undefined;
-    const revoked = this.statements.selectRevoked.get(jti) as RevokedRow | undefined;
+    const row = this.statements.selectState.get(jti) as StateRow;
     const state: TokenState = {};
-    if (issued) {
+    if (row.jti !== null) {
       state.issued = {
-        jti: issued.jti,
-        subject: issued.subject,
-        clientId: issued.client_id,
-        fingerprint: issued.fingerprint,
-        issuedAt: issued.issued_at,
-        expiresAt: issued.expires_at,
-        ...(issued.superseded_at === null ? {} : { supersededAt: issued.superseded_at }),
+        jti: row.jti,
+        subject: row.subject as string,
+        clientId: row.client_id as string,
+        fingerprint: row.fingerprint as string,
+        issuedAt: row.issued_at as number,
+        expiresAt: row.expires_at as number,
+        ...(row.superseded_at === null ? {} : { supersededAt: row.superseded_at }),
       };
     }
-    if (revoked)
-      state.revocation = { jti: revoked.jti, reason: revoked.reason, revokedAt: revoked.revoked_at };
+    if (row.reason !== null)
+      state.revocation = { jti, reason: row.reason, revokedAt: row.revoked_at as number };
     return state;
   }
 
