@@ -68,9 +68,15 @@ async function serve(): Promise<void> {
   const [on, off] = servers.map((server) => (server.address() as AddressInfo).port);
   process.stdout.write(`${JSON.stringify({ on, off })}\n`);
   process.stdin.resume();
-  process.stdin.on('end', () => {
-    for (const server of servers) server.close();
-    void security.close().then(() => rmSync(dir, { recursive: true, force: true }));
+  process.stdin.on('end', async () => {
+    await Promise.all(
+      servers.map((server) => {
+        server.closeAllConnections();
+        return new Promise((resolve) => server.close(resolve));
+      }),
+    );
+    await security.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 }
 
