@@ -100,8 +100,10 @@ interface Compiled {
   readonly registries: (ResourceRegistry | undefined)[];
   /** JSON key -> field index * 2, plus 1 for a primitive's `_name`. */
   readonly keys: Map<string, number>;
-  /** The names of repeating fields: every instance starts with an empty array for each. */
+  /** The names of repeating fields: every instance gets an empty array for each one the JSON lacks. */
   readonly arrays: string[];
+  /** Per field: its bit in a cast's "arrays set" mask (the first 31 repeating fields), else 0. */
+  readonly arrayBits: number[];
   readonly element: FhirClass;
 }
 
@@ -170,9 +172,15 @@ function compiledOf(table: TypeTable): Compiled {
     registries: fields.map((field) => field.registry?.()),
     keys,
     arrays: fields.filter((field) => field.many).map((field) => field.name),
+    arrayBits: arrayBits(fields),
     element: table.element(),
   };
   return table.compiled;
+}
+
+function arrayBits(fields: Field[]): number[] {
+  let next = 0;
+  return fields.map((field) => (field.many && next < 31 ? 1 << next++ : 0));
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -199,7 +207,7 @@ export abstract class FhirObject<J extends object = JsonObject> {
 
   /** Canonical FHIR JSON: elements in StructureDefinition order, nothing undefined, no empty arrays or objects. */
   toJSON(): J {
-    return writeJson(this as unknown as Slots, (this.constructor as FhirClass).table) as unknown as J;
+    return (writeJson(this as unknown as Slots, (this.constructor as FhirClass).table) ?? {}) as unknown as J;
   }
 }
 
@@ -222,6 +230,7 @@ function castInto(
 ): void {
   if (table.resourceType !== undefined) checkResourceType(table, source.resourceType, path);
   const compiled = compiledOf(table);
+  let arraysSet = 0;
   for (const key in source) {
     const slot = compiled.keys.get(key);
     if (slot === undefined) {
@@ -239,8 +248,10 @@ function castInto(
     } else if (field.kind === PRIMITIVE) {
       const cast = castPrimitive(field, value, report, path);
       if (cast !== undefined) target[key] = cast;
+      arraysSet |= compiled.arrayBits[index] as number;
     } else if (field.many) {
       target[key] = castMany(compiled, index, value, report, path);
+      arraysSet |= compiled.arrayBits[index] as number;
     } else {
       const cast = castOne(compiled, index, value, report, `${path}.${key}`);
       if (cast !== undefined) target[key] = cast;
@@ -248,11 +259,12 @@ function castInto(
   }
   if (table.resourceType !== undefined) target.resourceType = table.resourceType;
   // Repeating elements absent from the JSON still get their empty array, after the keys present so that
-  // the instance keeps the JSON's (definition) order for writing.
+  // the instance keeps the JSON's (definition) order for writing. The mask spares a lookup per array.
   const arrays = compiled.arrays;
   for (let i = 0; i < arrays.length; i++) {
     const name = arrays[i] as string;
-    if (target[name] === undefined) target[name] = [];
+    const bit = i < 31 ? 1 << i : 0;
+    if (bit === 0 ? target[name] === undefined : (arraysSet & bit) === 0) target[name] = [];
   }
 }
 
@@ -426,56 +438,70 @@ export function resolveResource(registry: ResourceRegistry, json: unknown, path:
 }
 
 /**
- * Writes the fields present in table order. Instances usually hold their keys in that order already
- * (casting follows the JSON, which FHIR writes in definition order), so keys are written as met; only
- * when one comes out of order are the indices gathered and sorted.
+ * Writes the fields present in table order; undefined when nothing is left (an empty object). Instances
+ * usually hold their keys in that order already (casting follows the JSON, which FHIR writes in
+ * definition order), so keys are written as met; only when one comes out of order are they sorted.
  */
-function writeJson(source: Slots, table: TypeTable): JsonObject {
+function writeJson(source: Slots, table: TypeTable): JsonObject | undefined {
   const compiled = compiledOf(table);
-  const out: JsonObject = {};
-  if (table.resourceType !== undefined) out.resourceType = table.resourceType;
+  const resourceType = table.resourceType;
+  const out: JsonObject = resourceType === undefined ? {} : { resourceType };
+  let written = resourceType !== undefined;
   let last = -1;
   for (const key in source) {
     const slot = compiled.keys.get(key);
     if (slot === undefined) continue;
-    const index = slot >> 1;
-    // A primitive and its `_name` share one index and are written together.
-    if (index === last || isEmptyArray(source[key])) continue;
-    if (index < last) return writeSorted(source, table, compiled);
-    last = index;
-    writeField(out, compiled.fields[index] as Field, source);
+    const value = source[key];
+    if (value === undefined || value === null || isEmptyArray(value)) continue;
+    const field = compiled.fields[slot >> 1] as Field;
+    // Repeating primitives and their `_name` are padded together, both written at the first one met.
+    const pair = field.kind === PRIMITIVE && field.many;
+    if (pair && slot >> 1 === last >> 1) continue;
+    if (slot <= last) return writeSorted(source, table, compiled);
+    last = pair ? slot | 1 : slot;
+    if (pair) {
+      written = writePrimitive(out, field, source[field.name], source[field.extName]) || written;
+      continue;
+    }
+    let json: JsonValue | undefined;
+    if (field.kind !== PRIMITIVE) json = field.many ? writeMany(value) : writeChild(value);
+    else json = (slot & 1) === 1 ? writeChild(value) : (value as JsonValue);
+    if (json !== undefined) {
+      out[key] = json;
+      written = true;
+    }
   }
-  return out;
+  return written ? out : undefined;
 }
 
 function isEmptyArray(value: unknown): boolean {
   return Array.isArray(value) && value.length === 0;
 }
 
-function writeSorted(source: Slots, table: TypeTable, compiled: Compiled): JsonObject {
+function writeSorted(source: Slots, table: TypeTable, compiled: Compiled): JsonObject | undefined {
   const present: number[] = [];
   for (const key in source) {
     const slot = compiled.keys.get(key);
     if (slot !== undefined) insertSorted(present, slot >> 1);
   }
-  const out: JsonObject = {};
-  if (table.resourceType !== undefined) out.resourceType = table.resourceType;
-  for (let i = 0; i < present.length; i++)
-    writeField(out, compiled.fields[present[i] as number] as Field, source);
-  return out;
+  const resourceType = table.resourceType;
+  const out: JsonObject = resourceType === undefined ? {} : { resourceType };
+  let written = resourceType !== undefined;
+  for (let i = 0; i < present.length; i++) {
+    written = writeField(out, compiled.fields[present[i] as number] as Field, source) || written;
+  }
+  return written ? out : undefined;
 }
 
-function writeField(out: JsonObject, field: Field, source: Slots): void {
+/** Writes one field (and a primitive's `_name`) from the instance; whether anything was written. */
+function writeField(out: JsonObject, field: Field, source: Slots): boolean {
   const value = source[field.name];
-  if (field.kind === PRIMITIVE) {
-    writePrimitive(out, field, value, source[field.extName]);
-  } else if (field.many) {
-    const items = writeMany(value);
-    if (items !== undefined) out[field.name] = items;
-  } else if (value !== undefined && value !== null) {
-    const json = jsonOf(value);
-    if (!isEmpty(json)) out[field.name] = json;
-  }
+  if (field.kind === PRIMITIVE) return writePrimitive(out, field, value, source[field.extName]);
+  const json =
+    value === undefined || value === null ? undefined : field.many ? writeMany(value) : writeChild(value);
+  if (json === undefined) return false;
+  out[field.name] = json;
+  return true;
 }
 
 /** Insertion into a short sorted list, skipping duplicates (a primitive and its `_name` share an index). */
@@ -486,42 +512,48 @@ function insertSorted(list: number[], value: number): void {
   list.splice(i, 0, value);
 }
 
-function jsonOf(value: unknown): JsonObject {
-  return (value as FhirObject<object>).toJSON() as JsonObject;
-}
-
-function isEmpty(json: JsonObject): boolean {
-  for (const _ in json) return false;
-  return true;
+/** A child's JSON, or undefined when it is empty. */
+function writeChild(value: unknown): JsonObject | undefined {
+  return writeJson(value as Slots, ((value as object).constructor as FhirClass).table);
 }
 
 function writeMany(value: unknown): JsonObject[] | undefined {
   if (!Array.isArray(value) || value.length === 0) return undefined;
   const out: JsonObject[] = [];
   for (let i = 0; i < value.length; i++) {
-    const json = jsonOf(value[i]);
-    if (!isEmpty(json)) out.push(json);
+    const json = writeChild(value[i]);
+    if (json !== undefined) out.push(json);
   }
   return out.length === 0 ? undefined : out;
 }
 
-function writePrimitive(out: JsonObject, field: Field, value: unknown, ext: unknown): void {
+function writePrimitive(out: JsonObject, field: Field, value: unknown, ext: unknown): boolean {
+  let written = false;
   if (!field.many) {
-    if (value !== undefined && value !== null) out[field.name] = value as JsonValue;
-    if (ext !== undefined && ext !== null) {
-      const json = jsonOf(ext);
-      if (!isEmpty(json)) out[field.extName] = json;
+    if (value !== undefined && value !== null) {
+      out[field.name] = value as JsonValue;
+      written = true;
     }
-    return;
+    const json = ext === undefined || ext === null ? undefined : writeChild(ext);
+    if (json !== undefined) {
+      out[field.extName] = json;
+      written = true;
+    }
+    return written;
   }
   const values = value as (JsonValue | null)[] | undefined;
   const exts = writeExtensionArray(ext);
   const length = Math.max(values?.length ?? 0, exts?.length ?? 0);
-  if (length === 0) return;
+  if (length === 0) return false;
   if (values?.some((item) => item !== null)) {
     out[field.name] = exts === undefined ? values.slice() : padded(values, length);
+    written = true;
   }
-  if (exts !== undefined) out[field.extName] = padded(exts, length);
+  if (exts !== undefined) {
+    out[field.extName] = padded(exts, length);
+    written = true;
+  }
+  return written;
 }
 
 /** `_name` arrays: each entry's JSON, `null` where an entry has none; undefined when nothing is left. */
@@ -530,10 +562,10 @@ function writeExtensionArray(ext: unknown): (JsonObject | null)[] | undefined {
   let any = false;
   const out: (JsonObject | null)[] = new Array(ext.length);
   for (let i = 0; i < ext.length; i++) {
-    const item = ext[i] as FhirObject<object> | null;
-    const json = item === null || item === undefined ? null : jsonOf(item);
-    out[i] = json === null || isEmpty(json) ? null : json;
-    if (out[i] !== null) any = true;
+    const item: unknown = ext[i];
+    const json = item === null || item === undefined ? undefined : writeChild(item);
+    out[i] = json ?? null;
+    if (json !== undefined) any = true;
   }
   return any ? out : undefined;
 }
