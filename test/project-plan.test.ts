@@ -19,6 +19,7 @@ function facts(id: FhirVersionId, resourceTypes: string[]): VersionFacts {
     capabilityType: id === 'dstu2' ? 'Conformance' : 'CapabilityStatement',
     interactionCodes: { resource: ['read'], system: ['batch'] },
     operationDefinition: 'canonical',
+    resourceOperations: true,
     capabilityRequired: [],
     issuePathField: 'expression',
     resourceTypes,

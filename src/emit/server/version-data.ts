@@ -26,6 +26,8 @@ export interface VersionFacts {
   interactionCodes: { resource: string[]; system: string[] };
   /** How an operation names its definition: a canonical (R4) or a Reference (STU3, DSTU2). */
   operationDefinition: 'canonical' | 'reference';
+  /** Whether operations can be listed per resource type (`rest.resource.operation`, R4). */
+  resourceOperations: boolean;
   /** Top-level elements of the capability resource with min >= 1. */
   capabilityRequired: string[];
   /** Every concrete resource type, sorted. */
@@ -64,6 +66,7 @@ export function versionFacts(model: FhirModel): VersionFacts {
     requiredCodes(capability, `${capability.name}.rest.${suffix}.code`, model.version.id);
   const concrete = model.resources.filter((resource) => !resource.abstract);
   const definition = findElement(capability, `${capability.name}.rest.resource.operation.definition`);
+  const systemDefinition = findElement(capability, `${capability.name}.rest.operation.definition`);
   return {
     id: model.version.id,
     label: table.label,
@@ -73,7 +76,9 @@ export function versionFacts(model: FhirModel): VersionFacts {
     basePath: table.basePath,
     capabilityType: capability.name,
     interactionCodes: { resource: interaction('resource.interaction'), system: interaction('interaction') },
-    operationDefinition: definition?.type.kind === 'primitive' ? 'canonical' : 'reference',
+    resourceOperations: definition !== undefined,
+    operationDefinition:
+      (definition ?? systemDefinition)?.type.kind === 'primitive' ? 'canonical' : 'reference',
     capabilityRequired: capability.elements
       .filter((element) => element.min >= 1)
       .map((element) => element.name),

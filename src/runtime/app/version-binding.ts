@@ -14,6 +14,7 @@ export interface VersionFactsJson {
   capabilityType: string;
   interactionCodes: { resource: string[]; system: string[] };
   operationDefinition: string;
+  resourceOperations: boolean;
   capabilityRequired: string[];
   issuePathField: string;
   resourceTypes: string[];
@@ -21,7 +22,8 @@ export interface VersionFactsJson {
 
 export interface GeneratedParts {
   facts: VersionFactsJson;
-  searchTables: SearchTables;
+  /** Parsed from JSON, so its string unions arrive as plain strings; the emitter wrote valid tables. */
+  searchTables: Record<string, unknown>;
   fromJSON(json: unknown, report?: { dropped: { path: string }[] }): unknown;
   validate(json: unknown): { valid: boolean; issues: { code: string; diagnostics: string; path: string }[] };
 }
@@ -46,10 +48,11 @@ export function createVersionBinding(parts: GeneratedParts): VersionBinding {
     capability: {
       interactionCodes: [...facts.interactionCodes.resource, ...facts.interactionCodes.system],
       operationDefinition: facts.operationDefinition === 'canonical' ? 'canonical' : 'reference',
+      resourceOperations: facts.resourceOperations,
       required,
     },
     resourceTypes: facts.resourceTypes,
-    searchParams: bindingSearchParams(parts.searchTables),
+    searchParams: bindingSearchParams(parts.searchTables as SearchTables),
     cast(json) {
       const report = { dropped: [] as { path: string }[] };
       const resource = parts.fromJSON(json, report);

@@ -1,0 +1,377 @@
+/**
+ * End to end: `fhirgen generate project` with all three versions into a temp folder, `npm install`,
+ * user edits to service files, `--update`, then the server started as `npm start` starts it, and
+ * FHIR interactions over HTTP as clients send them (raw requests and fhir-kit-client).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fhirgen, installedProject, type StartedServer, startServer } from '../support/project';
+import { assertOutcome, request } from './helpers';
+
+const run = promisify(execFile);
+
+/** Service edits a user would make: a custom operation, a wrong-typed result, a removed interaction. */
+const EDITS: Record<string, [string, string]> = {
+  'src/services/r4/patient.service.ts': [
+    "return storeService(store, 'Patient');",
+    `return {
+    ...storeService(store, 'Patient'),
+    operations: [
+      {
+        name: 'hello',
+        type: true,
+        instance: true,
+        handler: (input) => ({
+          resourceType: 'Parameters',
+          parameter: [{ name: 'greeting', valueString: \`hello \${input.id ?? 'everyone'}\` }],
+        }),
+      },
+    ],
+  };`,
+  ],
+  'src/services/r4/device.service.ts': [
+    "return storeService(store, 'Device');",
+    "const { delete: _removed, ...rest } = storeService(store, 'Device');\n  return rest;",
+  ],
+  'src/services/r4/organization.service.ts': [
+    "return storeService(store, 'Organization');",
+    "return { ...storeService(store, 'Organization'), read: () => ({ resourceType: 'Patient', id: 'not-an-org' }) };",
+  ],
+};
+
+describe('generated project, end to end', function () {
+  this.timeout(900_000);
+  let dir: string;
+  let server: StartedServer;
+  let base: string;
+  const edited = new Map<string, string>();
+
+  before(async () => {
+    ({ dir } = await installedProject(['--name', 'e2e-server']));
+    for (const [file, [from, to]] of Object.entries(EDITS)) {
+      const target = path.join(dir, file);
+      const text = readFileSync(target, 'utf8');
+      assert.ok(text.includes(from), `${file} has the expected stub`);
+      writeFileSync(target, text.replace(from, to));
+      edited.set(file, readFileSync(target, 'utf8'));
+    }
+    writeFileSync(path.join(dir, 'src/server.ts'), '// a stale copy\n');
+    const updated = await fhirgen(['generate', 'project', dir, '--update']);
+    assert.equal(updated.code, 0, updated.stderr);
+    server = await startServer(dir);
+    base = server.url;
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  describe('--update', () => {
+    it('keeps every edited service file byte for byte', () => {
+      for (const [file, text] of edited) assert.equal(readFileSync(path.join(dir, file), 'utf8'), text, file);
+    });
+
+    it('restores generator-owned files', () => {
+      assert.match(readFileSync(path.join(dir, 'src/server.ts'), 'utf8'), /runServer/);
+    });
+
+    it('records the choices in fhirgen.json', () => {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'fhirgen.json'), 'utf8'));
+      assert.deepEqual(manifest.options.versions, ['dstu2', 'stu3', 'r4']);
+      assert.equal(manifest.options.name, 'e2e-server');
+    });
+
+    it('refuses to generate into a non-empty folder without --update or --force', async () => {
+      const refused = await fhirgen(['generate', 'project', dir]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /not empty.*--update/);
+    });
+  });
+
+  for (const version of [
+    {
+      id: 'r4',
+      base: '/r4',
+      mime: 'application/fhir+json',
+      capability: 'CapabilityStatement',
+      fhirVersion: '4.0.1',
+    },
+    {
+      id: 'stu3',
+      base: '/stu3',
+      mime: 'application/fhir+json',
+      capability: 'CapabilityStatement',
+      fhirVersion: '3.0.1',
+    },
+    {
+      id: 'dstu2',
+      base: '/dstu2',
+      mime: 'application/json+fhir',
+      capability: 'Conformance',
+      fhirVersion: '1.0.2',
+    },
+  ]) {
+    describe(`${version.id} interactions`, () => {
+      const url = (suffix: string) => `${base}${version.base}${suffix}`;
+      const json = { 'content-type': version.mime };
+      // HumanName.family is a list in DSTU2 and a single string from STU3 on.
+      const family = (name: string) => (version.id === 'dstu2' ? [name] : name);
+
+      it('serves a capability statement of the version', async () => {
+        const reply = await request(url('/metadata'));
+        assert.equal(reply.status, 200);
+        assert.equal(reply.body.resourceType, version.capability);
+        assert.equal(reply.body.fhirVersion, version.fhirVersion);
+        assert.match(
+          reply.headers.get('content-type') ?? '',
+          new RegExp(`^${version.mime.replace('+', '\\+')}`),
+        );
+      });
+
+      it('creates, reads, updates, versions and deletes a Patient', async () => {
+        const created = await request(url('/Patient'), {
+          method: 'POST',
+          headers: json,
+          body: {
+            resourceType: 'Patient',
+            name: [{ family: family('Chalmers'), given: ['Peter'] }],
+            gender: 'male',
+          },
+        });
+        assert.equal(created.status, 201, created.text);
+        const location = created.headers.get('location') ?? '';
+        assert.match(location, new RegExp(`${version.base}/Patient/[^/]+/_history/1$`));
+        assert.equal(created.headers.get('etag'), 'W/"1"');
+        const id = created.body.id as string;
+        const read = await request(url(`/Patient/${id}`));
+        assert.equal(read.status, 200);
+        assert.deepEqual(read.body.name[0].family, family('Chalmers'));
+        assert.match(
+          read.headers.get('last-modified') ?? '',
+          /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+        );
+        const updated = await request(url(`/Patient/${id}`), {
+          method: 'PUT',
+          headers: { ...json, 'if-match': 'W/"1"' },
+          body: { ...read.body, gender: 'other' },
+        });
+        assert.equal(updated.status, 200, updated.text);
+        assert.equal(updated.headers.get('etag'), 'W/"2"');
+        const stale = await request(url(`/Patient/${id}`), {
+          method: 'PUT',
+          headers: { ...json, 'if-match': 'W/"1"' },
+          body: { ...read.body, gender: 'female' },
+        });
+        assertOutcome(stale, 412);
+        const first = await request(url(`/Patient/${id}/_history/1`));
+        assert.equal(first.body.gender, 'male');
+        const history = await request(url(`/Patient/${id}/_history`));
+        assert.equal(history.body.resourceType, 'Bundle');
+        assert.equal(history.body.type, 'history');
+        assert.equal(history.body.entry.length, 2);
+        const deleted = await request(url(`/Patient/${id}`), { method: 'DELETE' });
+        assert.ok([200, 204].includes(deleted.status), deleted.text);
+        assertOutcome(await request(url(`/Patient/${id}`)), 410);
+      });
+
+      it('answers errors with OperationOutcomes and FHIR status codes', async () => {
+        assertOutcome(
+          await request(url('/Patient'), { method: 'POST', headers: json, body: '{"resourceType":' }),
+          400,
+        );
+        assertOutcome(
+          await request(url('/Patient'), {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain' },
+            body: 'hello',
+          }),
+          415,
+        );
+        assertOutcome(
+          await request(url('/Patient'), {
+            method: 'POST',
+            headers: json,
+            body: { resourceType: 'Observation' },
+          }),
+          400,
+        );
+        const invalid = assertOutcome(
+          await request(url('/Patient'), {
+            method: 'POST',
+            headers: json,
+            body: { resourceType: 'Patient', gender: 'robot' },
+          }),
+          400,
+        );
+        assert.match(invalid, /gender/);
+        assertOutcome(await request(url('/Patient/does-not-exist')), 404);
+        assertOutcome(await request(url('/NotAType/1')), 404);
+      });
+
+      it('validates with $validate', async () => {
+        const valid = await request(url('/Patient/$validate'), {
+          method: 'POST',
+          headers: json,
+          body: { resourceType: 'Patient', gender: 'female' },
+        });
+        assert.equal(valid.status, 200, valid.text);
+        assert.equal(valid.body.resourceType, 'OperationOutcome');
+        const invalid = await request(url('/Patient/$validate'), {
+          method: 'POST',
+          headers: json,
+          body: { resourceType: 'Patient', gender: 'robot' },
+        });
+        assert.equal(invalid.body.resourceType, 'OperationOutcome');
+        assert.ok(invalid.body.issue.some((issue: { severity: string }) => issue.severity === 'error'));
+      });
+
+      it('runs a transaction all or nothing, rewriting urn:uuid references', async () => {
+        const transaction = {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [
+            {
+              fullUrl: 'urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a',
+              resource: { resourceType: 'Patient', name: [{ family: family('Transaction') }] },
+              request: { method: 'POST', url: 'Patient' },
+            },
+            {
+              resource: {
+                resourceType: 'Encounter',
+                status: 'finished',
+                ...(version.id === 'r4' ? { class: { code: 'AMB' } } : {}),
+                patient:
+                  version.id === 'dstu2'
+                    ? { reference: 'urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a' }
+                    : undefined,
+                subject:
+                  version.id === 'dstu2'
+                    ? undefined
+                    : { reference: 'urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a' },
+              },
+              request: { method: 'POST', url: 'Encounter' },
+            },
+          ],
+        };
+        const done = await request(url(''), { method: 'POST', headers: json, body: transaction });
+        assert.equal(done.status, 200, done.text);
+        assert.equal(done.body.type, 'transaction-response');
+        const patientLocation: string = done.body.entry[0].response.location;
+        const encounterLocation: string = done.body.entry[1].response.location;
+        const encounter = await request(
+          url(`/${encounterLocation.split('/_history')[0]?.replace(/^.*?(Encounter\/)/, '$1')}`),
+        );
+        const reference = (encounter.body.subject ?? encounter.body.patient).reference as string;
+        assert.equal(reference, patientLocation.split('/_history')[0]?.replace(/^.*?(Patient\/)/, '$1'));
+
+        // The second entry updates without an id, so the whole transaction must fail and the first roll back.
+        const failing = {
+          ...transaction,
+          entry: [
+            {
+              ...transaction.entry[0],
+              resource: { resourceType: 'Patient', name: [{ family: family('Rolled back') }] },
+            },
+            { ...transaction.entry[1], request: { method: 'PUT', url: 'Encounter' } },
+          ],
+        };
+        const before = await request(url('/Patient/_history'));
+        const refused = await request(url(''), { method: 'POST', headers: json, body: failing });
+        assert.ok(refused.status >= 400, refused.text);
+        const after = await request(url('/Patient/_history'));
+        assert.equal(
+          after.body.total ?? after.body.entry?.length,
+          before.body.total ?? before.body.entry?.length,
+        );
+      });
+    });
+  }
+
+  describe('r4 service behaviour', () => {
+    const url = (suffix: string) => `${base}/r4${suffix}`;
+
+    it('routes a custom operation a service declares, at type and instance level', async () => {
+      const type = await request(url('/Patient/$hello'));
+      assert.equal(type.status, 200, type.text);
+      assert.equal(type.body.parameter[0].valueString, 'hello everyone');
+      const instance = await request(url('/Patient/abc/$hello'));
+      assert.equal(instance.body.parameter[0].valueString, 'hello abc');
+    });
+
+    it('answers 405 for an interaction the service does not implement, and leaves it out of /metadata', async () => {
+      const created = await request(url('/Device'), { method: 'POST', body: { resourceType: 'Device' } });
+      assert.equal(created.status, 201, created.text);
+      assertOutcome(await request(url(`/Device/${created.body.id}`), { method: 'DELETE' }), 405);
+      const metadata = await request(url('/metadata'));
+      const device = metadata.body.rest[0].resource.find(
+        (entry: { type: string }) => entry.type === 'Device',
+      );
+      const codes = device.interaction.map((entry: { code: string }) => entry.code);
+      assert.ok(!codes.includes('delete'));
+      assert.ok(codes.includes('read'));
+      const patient = metadata.body.rest[0].resource.find(
+        (entry: { type: string }) => entry.type === 'Patient',
+      );
+      assert.ok(patient.operation.some((operation: { name: string }) => operation.name === 'hello'));
+    });
+
+    it('turns a wrong-typed service result into a 500 naming the service', async () => {
+      const reply = assertOutcome(await request(url('/Organization/x')), 500);
+      assert.match(reply, /Organization service/);
+    });
+
+    it('casts the same stored JSON to each version’s own resource', async () => {
+      const created = await request(url('/Patient'), {
+        method: 'POST',
+        body: {
+          resourceType: 'Patient',
+          name: [{ family: 'Both' }],
+          communication: [{ language: { text: 'Dutch' }, preferred: true }],
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      const r4 = await request(url(`/Patient/${created.body.id}`));
+      const stu3 = await request(`${base}/stu3/Patient/${created.body.id}`);
+      assert.equal(r4.status, 200);
+      assert.equal(stu3.status, 200, stu3.text);
+      assert.equal(r4.body.name[0].family, 'Both');
+      assert.equal(stu3.body.name[0].family, 'Both');
+    });
+
+    it('talks to a FHIR client library', async () => {
+      // fhir-kit-client 2 is an ES module.
+      const { Client } = await import('fhir-kit-client');
+      const client = new Client({ baseUrl: url('') });
+      const created = (await client.create({
+        resourceType: 'Patient',
+        body: { resourceType: 'Patient', name: [{ family: 'Kit' }] },
+      })) as unknown as { id: string };
+      const read = (await client.read({ resourceType: 'Patient', id: created.id })) as unknown as {
+        name: { family: string }[];
+      };
+      assert.equal(read.name[0]?.family, 'Kit');
+      const capability = (await client.capabilityStatement()) as unknown as { fhirVersion: string };
+      assert.equal(capability.fhirVersion, '4.0.1');
+      await client.delete({ resourceType: 'Patient', id: created.id });
+      await assert.rejects(
+        client.read({ resourceType: 'Patient', id: created.id }),
+        (error: { response?: { status: number } }) => error.response?.status === 410,
+      );
+    });
+  });
+
+  describe('the generated project', () => {
+    it('passes its own npm test', async () => {
+      const { stdout } = await run('npm', ['test'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+      assert.match(stdout, /passing/);
+      assert.doesNotMatch(stdout, /failing/);
+    });
+
+    it('type-checks in strict mode', async () => {
+      await run('npm', ['run', 'typecheck'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+    });
+  });
+});
