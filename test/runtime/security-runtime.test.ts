@@ -136,7 +136,7 @@ describe('security config', () => {
     const weak = resolveSecurityConfig({
       ...base,
       addressBinding: { enabled: false, blockSeconds: 0 },
-      users: [{ username: 'u', passwordHash: 'x', scopes: [] }],
+      users: [{ username: 'u', passwordHash: 'scrypt$1024$8$1$AA$AA', scopes: [] }],
     });
     const warnings = securityWarnings(weak);
     assert.equal(warnings.length, 4);
@@ -170,6 +170,16 @@ describe('security config', () => {
       /jwksUrl or introspection/,
     );
     assert.throws(() => resolveSecurityConfig({ issuer: 'not a url' }), /issuer/);
+    const plain = { clientId: 'c', secretHash: 'hunter2', scopes: [] };
+    assert.throws(
+      () => resolveSecurityConfig({ ...base, clients: [plain] }),
+      /c: secretHash is not a scrypt hash/,
+    );
+    const user = { username: 'u', passwordHash: 'hunter2', scopes: [] };
+    assert.throws(
+      () => resolveSecurityConfig({ ...base, users: [user] }),
+      /u: passwordHash is not a scrypt hash/,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { SecurityConfigError } from './errors';
 import type { SigningAlgorithm } from './keys';
+import { isSecretHash } from './secrets';
 
 /**
  * Everything the security runtime can be told, with the defaults SECURITY.md asks for. The
@@ -125,6 +126,21 @@ function validate(config: SecurityConfig): void {
     if (ids.has(client.clientId))
       throw new SecurityConfigError('clients', `duplicate client ${client.clientId}`);
     ids.add(client.clientId);
+    // Secrets are kept hashed (SECURITY.md "Tokens"): a plain secret in the config is refused.
+    if (client.secretHash !== undefined && !isSecretHash(client.secretHash)) {
+      throw new SecurityConfigError(
+        'clients',
+        `${client.clientId}: secretHash is not a scrypt hash (use hashSecret)`,
+      );
+    }
+  }
+  for (const user of config.users) {
+    if (!isSecretHash(user.passwordHash)) {
+      throw new SecurityConfigError(
+        'users',
+        `${user.username}: passwordHash is not a scrypt hash (use hashSecret)`,
+      );
+    }
   }
 }
 

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { AuditLog } from './audit';
 import { type AccessClaims, toAccessClaims } from './claims';
 import type { ExternalIssuerConfig } from './config';
 import { loadJose } from './jose';
@@ -17,7 +16,6 @@ export interface ExternalVerifierOptions {
   audience: string;
   clockSkewSeconds: number;
   store: TokenStore;
-  audit: AuditLog;
   now?: () => number;
 }
 

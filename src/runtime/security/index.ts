@@ -77,7 +77,6 @@ export async function createSecurity(
       audience: config.audience,
       clockSkewSeconds: config.clockSkewSeconds,
       store,
-      audit,
       now,
     });
   }

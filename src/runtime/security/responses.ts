@@ -31,15 +31,6 @@ export function sendInvalidToken(res: Response, description: string, realm = 'fh
   send(res, 401, 'login', description);
 }
 
-/** 403 with `error="insufficient_scope"` and the scope that would have allowed it (RFC 6750 §3.1). */
-export function sendInsufficientScope(res: Response, neededScope: string, realm = 'fhir'): void {
-  res.setHeader(
-    'WWW-Authenticate',
-    `Bearer realm="${quoted(realm)}", error="insufficient_scope", scope="${quoted(neededScope)}"`,
-  );
-  send(res, 403, 'forbidden', `the token's scopes do not allow this; it needs ${neededScope}`);
-}
-
 /** 429 with Retry-After in seconds (RFC 6585 §4). */
 export function sendTooManyRequests(res: Response, retryAfterSeconds: number): void {
   res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
