@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  type CompartmentParam,
   inPatientCompartment,
   isPatientReference,
   pathsOfExpression,
 } from '../../src/runtime/security/compartment';
 import { accessFor, type Interaction, isAllowed, parseScope } from '../../src/runtime/security/scopes';
+import { canSee, splitVisible } from '../../src/runtime/security/visibility';
 
 /** SMART scopes v1 and v2 against interactions, and the patient compartment check. */
 const ALL: Interaction[] = [
@@ -232,5 +234,59 @@ describe('patient compartment', () => {
       ['participant.individual', 'subject'],
     );
     assert.deepEqual(pathsOfExpression('Patient.link.other', 'Observation'), []);
+  });
+});
+
+describe('visibility of search results, _include results and entry results', () => {
+  const params: Record<string, CompartmentParam[]> = {
+    Observation: [
+      { name: 'subject', paths: ['subject'] },
+      { name: 'performer', paths: ['performer'] },
+    ],
+    Encounter: [{ name: 'patient', paths: ['subject'] }],
+  };
+  const options = { compartmentParams: (type: string) => params[type] };
+  const principal = (scopes: string[], patient?: string) => ({
+    subject: 's',
+    clientId: 'c',
+    scopes,
+    tokenId: 't',
+    ...(patient ? { patient } : {}),
+  });
+  const results = [
+    { resourceType: 'Observation', id: 'o1', subject: { reference: 'Patient/p1' } },
+    { resourceType: 'Observation', id: 'o2', subject: { reference: 'Patient/p2' } },
+    { resourceType: 'Patient', id: 'p1' },
+    { resourceType: 'Patient', id: 'p2' },
+    { resourceType: 'Practitioner', id: 'd1' },
+    { resourceType: 'Encounter', id: 'e1', subject: { reference: 'Patient/p1' } },
+  ];
+  const ids = (list: { id?: unknown }[]) => list.map((r) => r.id);
+
+  it("hides another patient's resources and types the patient scopes do not cover", () => {
+    const { visible, hidden } = splitVisible(
+      principal(['patient/Observation.rs', 'patient/Patient.r'], 'p1'),
+      results,
+      options,
+    );
+    assert.deepEqual(ids(visible), ['o1', 'p1']);
+    assert.deepEqual(ids(hidden), ['o2', 'p2', 'd1', 'e1']);
+  });
+
+  it('shows everything of the types a user/ scope covers, and only those', () => {
+    const { visible } = splitVisible(
+      principal(['user/Observation.rs', 'user/Practitioner.r']),
+      results,
+      options,
+    );
+    assert.deepEqual(ids(visible), ['o1', 'o2', 'd1']);
+  });
+
+  it('shows nothing under patient/ scopes without a patient in context', () => {
+    assert.deepEqual(splitVisible(principal(['patient/*.rs']), results, options).visible, []);
+  });
+
+  it('hides what has no resourceType', () => {
+    assert.equal(canSee(principal(['user/*.*']), { id: 'x' }, options), false);
   });
 });
