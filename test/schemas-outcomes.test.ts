@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ISSUE_CODES } from '../src/emit/schemas/runtime/outcome';
 import type { FhirVersionId } from '../src/ir/types';
 import { findExample, loadExamples, loadValidator, VERSIONS } from './schemas-support';
 
@@ -68,6 +69,14 @@ describe('OperationOutcomes of the validators', function () {
         }
         const field = version === 'dstu2' ? 'location' : 'expression';
         assert.ok(patient.issue.every((issue) => Array.isArray(issue[field])));
+      });
+
+      it("use only issue types and severities of the version's own value sets", async () => {
+        const validator = await loadValidator(version);
+        const issue = ISSUE_CODES.map((code) => ({ severity: 'fatal', code, diagnostics: code }));
+        const severities = ['fatal', 'error', 'information'].map((severity) => ({ severity, code: 'value' }));
+        const outcome = { resourceType: 'OperationOutcome', issue: [...issue, ...severities] };
+        assert.deepEqual(validator.validate(outcome).issues, []);
       });
 
       it('speak FHIR, not ajv', async () => {

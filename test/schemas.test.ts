@@ -365,6 +365,12 @@ describe('validator runtime on the tiny model', () => {
     assert.throws(() => validator.validateAs('Nope', valid), /no concrete resource type 'Nope'/);
   });
 
+  it('reports a hostile nesting depth as an issue rather than throwing', () => {
+    let contact: Record<string, unknown> = { gender: 'x' };
+    for (let depth = 0; depth < 100_000; depth += 1) contact = { contact: [contact] };
+    assert.deepEqual(issues({ ...valid, contact: [contact] }), ['too-costly Patient']);
+  });
+
   it('isValid agrees with validate', () => {
     assert.equal(validator.isValid(valid), true);
     assert.equal(validator.isValid({ ...valid, gender: 'other' }), false);

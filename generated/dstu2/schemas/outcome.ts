@@ -4,15 +4,19 @@ import { keywordOf } from './keywords';
 import { fhirPath, lastProperty } from './paths';
 
 /** FHIR issue types used here (https://hl7.org/fhir/R4/valueset-issue-type.html); all exist since DSTU2. */
-export type IssueCode =
-  | 'structure'
-  | 'required'
-  | 'value'
-  | 'code-invalid'
-  | 'invariant'
-  | 'not-supported'
-  | 'not-found'
-  | 'informational';
+export const ISSUE_CODES = [
+  'structure',
+  'required',
+  'value',
+  'code-invalid',
+  'invariant',
+  'not-supported',
+  'not-found',
+  'too-costly',
+  'informational',
+] as const;
+
+export type IssueCode = (typeof ISSUE_CODES)[number];
 
 export interface OutcomeIssue {
   severity: 'fatal' | 'error' | 'information';

@@ -71,13 +71,20 @@ export class FhirValidator {
   /** Validates `json` as a `type` (a concrete resource type); its resourceType must say the same. */
   validateAs(type: string, json: unknown): ValidationResult {
     const validate = this.validatorFor(type);
-    return validate(json) ? { valid: true, issues: [] } : this.result(validate.errors ?? [], type);
+    try {
+      return validate(json) ? { valid: true, issues: [] } : this.result(validate.errors ?? [], type);
+    } catch (error) {
+      // Validators recurse with the data: a hostile nesting depth must not take the caller down.
+      if (!(error instanceof RangeError)) throw error;
+      const diagnostics = 'The resource is nested too deeply to be validated';
+      return { valid: false, issues: [{ code: 'too-costly', path: type, diagnostics }] };
+    }
   }
 
   /** True when `json` is a valid resource; the fast path, without building issues. */
   isValid(json: unknown): boolean {
     const type = (json as { resourceType?: unknown } | null)?.resourceType;
-    return typeof type === 'string' && this.types.isConcrete(type) && this.validatorFor(type)(json) === true;
+    return typeof type === 'string' && this.types.isConcrete(type) && this.validateAs(type, json).valid;
   }
 
   /** The OperationOutcome of a result, with paths where this version's OperationOutcome puts them. */
