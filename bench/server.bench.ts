@@ -167,6 +167,8 @@ interface Figures {
   p99: number;
   non2xx: number;
   errors: number;
+  timeouts: number;
+  statuses: Record<string, number>;
 }
 
 async function startTarget(target: Target): Promise<{ child: ChildProcess; port: number }> {
@@ -200,6 +202,13 @@ function autocannon(url: string, args: string[]): Promise<Figures> {
           p99: result.latency.p99,
           non2xx: result.non2xx,
           errors: result.errors,
+          timeouts: result.timeouts,
+          statuses: Object.fromEntries(
+            Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [
+              code,
+              (stats as { count: number }).count,
+            ]),
+          ),
         });
       } catch (error) {
         reject(error);
@@ -257,11 +266,18 @@ function report(results: Map<string, Figures[]>, targets: Target[]): void {
       const rps = median(runs.map((figures) => figures.rps));
       const p99 = median(runs.map((figures) => figures.p99));
       const bad = runs.reduce((sum, figures) => sum + figures.non2xx + figures.errors, 0);
+      const statuses: Record<string, number> = {};
+      for (const figures of runs) {
+        for (const [code, count] of Object.entries(figures.statuses))
+          statuses[code] = (statuses[code] ?? 0) + count;
+      }
+      const timeouts = runs.reduce((sum, figures) => sum + figures.timeouts, 0);
+      const detail = bad > 0 ? ` [statuses ${JSON.stringify(statuses)}, timeouts ${timeouts}]` : '';
       const vsExpress = base > 0 ? (rps / base).toFixed(2) : '-';
       const fhirgenVs =
         !target.startsWith('fhirgen') && rps > 0 ? ` (fhirgen-map ${(ours / rps).toFixed(2)}x this)` : '';
       process.stdout.write(
-        `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(7)} req/s  p99 ${String(p99).padStart(4)} ms  ${vsExpress}x express  non-2xx/errors ${bad}${fhirgenVs}\n`,
+        `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(7)} req/s  p99 ${String(p99).padStart(4)} ms  ${vsExpress}x express  non-2xx/errors ${bad}${detail}${fhirgenVs}\n`,
       );
     }
   }

@@ -95,7 +95,7 @@ describe('runtime http: batch and transaction Bundles', () => {
     assert.equal(await count('Patient'), 0);
     assert.equal(await count('Observation'), 0);
     assert.equal(
-      ((await (await fetch(`${server.url}/r4/_history`)).json()) as AnyJson).entry.length,
+      ((await (await fetch(`${server.url}/r4/_history`)).json()) as AnyJson).total,
       0,
       'no history left either',
     );

@@ -28,6 +28,8 @@ export interface MountedVersion {
   /** `/r4`, `/4_0_1`, ... */
   basePath: string;
   handler: FhirHandler;
+  /** Runs before this version's FHIR handler only, after the app-wide `middleware`. */
+  middleware?: RequestHandler[];
 }
 
 export interface FhirAppOptions {
@@ -49,7 +51,7 @@ export function createFhirApp(options: FhirAppOptions): Express {
   app.use(requestIdAndLog(options.logger));
   for (const middleware of options.middleware ?? []) app.use(middleware);
   for (const version of options.versions) {
-    app.use(version.basePath, fhirRoute(version, options));
+    app.use(version.basePath, ...(version.middleware ?? []), fhirRoute(version, options));
   }
   app.use((req: Request, res: Response) => {
     const mime = options.versions[0]?.handler.binding.mimeType ?? 'application/fhir+json';

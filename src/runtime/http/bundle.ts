@@ -40,7 +40,8 @@ export async function processBundle(call: Call, dispatch: Dispatch): Promise<Fhi
     kind === 'batch'
       ? await runBatch(call, entries, dispatch)
       : await runTransaction(call, entries, dispatch);
-  const body = { resourceType: 'Bundle', type: `${kind}-response`, entry: responses.map(responseEntry) };
+  const body: Record<string, unknown> = { resourceType: 'Bundle', type: `${kind}-response` };
+  if (responses.length > 0) body.entry = responses.map(responseEntry);
   return { status: 200, headers: {}, body };
 }
 

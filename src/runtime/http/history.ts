@@ -43,7 +43,10 @@ export async function history(call: Call): Promise<FhirResponse> {
   return {
     status: 200,
     headers: {},
-    body: { resourceType: 'Bundle', type: 'history', total: bundleEntries.length, entry: bundleEntries },
+    body:
+      bundleEntries.length === 0
+        ? { resourceType: 'Bundle', type: 'history', total: 0 }
+        : { resourceType: 'Bundle', type: 'history', total: bundleEntries.length, entry: bundleEntries },
   };
 }
 

@@ -127,7 +127,8 @@ export async function search(call: Call): Promise<FhirResponse> {
   const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = link;
-  bundle.entry = entry;
+  // No empty arrays in FHIR JSON (https://hl7.org/fhir/R4/json.html): `_summary=count` has no entry.
+  if (entry.length > 0) bundle.entry = entry;
   return { status: 200, headers: {}, body: bundle };
 }
 
