@@ -65,7 +65,10 @@ describe('class emitter on a tiny model', () => {
       'index.ts',
       'classes/index.ts',
       'classes/resources.ts',
-      'runtime.ts',
+      'runtime/index.ts',
+      'runtime/model.ts',
+      'runtime/read.ts',
+      'runtime/write.ts',
       'version.ts',
     ]) {
       assert.ok(files.includes(entry), entry);

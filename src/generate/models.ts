@@ -40,7 +40,7 @@ export interface GenerateModelsResult {
 }
 
 /** The folders of `generated/<version>/` that hold only generated files (extra files there are stale). */
-export const MANAGED_FOLDERS = ['classes', 'schemas', 'server'];
+export const MANAGED_FOLDERS = ['classes', 'runtime', 'schemas', 'server'];
 
 type Timer = <T>(stage: Stage, run: () => T, detail: (value: T) => string) => T;
 
