@@ -27,7 +27,7 @@ const ANY_RESOURCE = 'AnyResource';
 
 /**
  * The file `classes/<Name>.ts`: the JSON-shape interface `<Name>Json` and the class `<Name>`, whose static
- * table drives the shared runtime (see support/runtime.ts).
+ * table drives the shared runtime (see support/runtime/).
  */
 export function classFile(context: EmitContext, type: ClassType): SourceFileStructure {
   return {
