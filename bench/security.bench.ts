@@ -75,6 +75,8 @@ async function serve(): Promise<void> {
         return new Promise((resolve) => server.close(resolve));
       }),
     );
+    // Requests the closed sockets had already delivered may still be on their way through the chain.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await security.close();
     rmSync(dir, { recursive: true, force: true });
   });
