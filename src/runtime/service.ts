@@ -38,6 +38,12 @@ export interface SearchResult {
   match: ResourceLike[];
   include?: ResourceLike[];
   total?: number;
+  /**
+   * The Bundle's links as absolute URLs (https://hl7.org/fhir/R4/http.html#paging), for services
+   * that page themselves (keyset cursors and the like). Without them the server links `self`, and
+   * `next` by `_offset` when `total` says there is more.
+   */
+  links?: { relation: string; url: string }[];
 }
 
 export interface HistoryOptions {

@@ -4,6 +4,7 @@
  * https://hl7.org/fhir/R4/operations.html).
  */
 import type { OutcomeIssue } from '../binding';
+import type { SearchQuery } from '../contracts';
 import { FhirHttpError, issue, operationOutcome } from '../outcome';
 import type { ResourceLike, SearchResult } from '../service';
 import { castResult } from './cast';
@@ -114,22 +115,40 @@ export async function search(call: Call): Promise<FhirResponse> {
     );
     entry.push({ resource: operationOutcome(issues), search: { mode: 'outcome' } });
   }
-  const used = params.filter(([name]) => !query.ignored.some((ignored) => ignored.name === name));
-  const link = [{ relation: 'self', url: `${base}/${resourceType}${queryString(used)}` }];
-  const offset = query.offset ?? 0;
-  if (result.total !== undefined && offset + query.count < result.total) {
-    const next = [
-      ...used.filter(([name]) => name !== '_offset'),
-      ['_offset', String(offset + query.count)] as [string, string],
-    ];
-    link.push({ relation: 'next', url: `${base}/${resourceType}${queryString(next)}` });
-  }
+  const link = searchLinks(call, resourceType, params, query, result);
   const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = link;
   // No empty arrays in FHIR JSON (https://hl7.org/fhir/R4/json.html): `_summary=count` has no entry.
   if (entry.length > 0) bundle.entry = entry;
   return { status: 200, headers: {}, body: bundle };
+}
+
+/** The service's own links when it pages itself; otherwise `self`, and `next` by `_offset`. */
+function searchLinks(
+  call: Call,
+  resourceType: string,
+  params: [string, string][],
+  query: SearchQuery,
+  result: SearchResult,
+): { relation: string; url: string }[] {
+  const base = `${call.request.baseUrl}/${resourceType}`;
+  // The self link shows the parameters actually used (https://hl7.org/fhir/R4/search.html#errors).
+  const used = params.filter(([name]) => !query.ignored.some((ignored) => ignored.name === name));
+  const self = { relation: 'self', url: `${base}${queryString(used)}` };
+  if (result.links !== undefined) {
+    return result.links.some((entry) => entry.relation === 'self') ? result.links : [self, ...result.links];
+  }
+  const link = [self];
+  const offset = query.offset ?? 0;
+  if (result.total !== undefined && offset + query.count < result.total) {
+    const next: [string, string][] = [
+      ...used.filter(([name]) => name !== '_offset'),
+      ['_offset', String(offset + query.count)],
+    ];
+    link.push({ relation: 'next', url: `${base}${queryString(next)}` });
+  }
+  return link;
 }
 
 function queryString(params: [string, string][]): string {

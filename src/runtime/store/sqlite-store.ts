@@ -35,11 +35,18 @@ export interface StoreSearchResult {
   match: ResourceJson[];
   include?: ResourceJson[];
   total?: number;
+  /** Paging links (`next`, `previous`, ...) as absolute URLs; see `SearchResult.links`. */
+  links?: { relation: string; url: string }[];
+}
+
+/** Which endpoint a search came through: its FHIR version (`r4` ...) and absolute base URL. */
+export interface SearchContext {
+  version: string;
+  baseUrl: string;
 }
 
 export interface StoreSearchEngine {
-  /** `version` is the FHIR version of the endpoint searched (`r4` ...), when the caller knows it. */
-  search(query: SearchQuery, store: SqliteStore, version?: string): StoreSearchResult;
+  search(query: SearchQuery, store: SqliteStore, context?: SearchContext): StoreSearchResult;
 }
 
 interface CurrentRow {
@@ -170,9 +177,9 @@ export class SqliteStore {
     });
   }
 
-  /** One store serves every version; `version` tells the engine which version's parameters apply. */
-  search(query: SearchQuery, version?: string): StoreSearchResult {
-    return this.engine.search(query, this, version);
+  /** One store serves every version; `context` tells the engine which version's parameters apply. */
+  search(query: SearchQuery, context?: SearchContext): StoreSearchResult {
+    return this.engine.search(query, this, context);
   }
 
   /**

@@ -9,7 +9,7 @@ export function storeService(store: SqliteStore, resourceType: string): Resource
   return {
     read: (id) => store.read(resourceType, id),
     vread: (id, versionId) => store.vread(resourceType, id, versionId),
-    search: (query, ctx) => store.search(query, ctx.version),
+    search: (query, ctx) => store.search(query, { version: ctx.version, baseUrl: ctx.baseUrl }),
     create: (resource) => store.create(resourceType, resource),
     update: (id, resource, _ctx, options) => store.update(resourceType, id, resource, options),
     delete: (id) => store.delete(resourceType, id),
