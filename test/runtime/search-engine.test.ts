@@ -385,6 +385,17 @@ for (const version of ['stu3', 'dstu2'] as const) {
           ids(page.includes),
           examples.some((r) => `${r.resourceType}/${r.id}` === ref) ? [ref] : [],
         );
+        // The composite DSTU2 calls code-value-[x] (code-value-quantity); STU3 defines it itself.
+        const quantityOf = (o: ExampleResource) => (o.valueQuantity as { value?: number } | undefined)?.value;
+        const coded = ofType(examples, 'Observation').find(
+          (o) => codings(o, 'Observation.code').length > 0 && quantityOf(o) !== undefined,
+        );
+        const code = codings(coded, 'Observation.code')[0]?.code as string;
+        const want = ofType(examples, 'Observation').filter(
+          (o) => codings(o, 'Observation.code').some((c) => c.code === code) && (quantityOf(o) ?? -1) >= 0,
+        );
+        assert.ok(want.length > 0);
+        assert.deepEqual(ids(run('Observation', `code-value-quantity=${code}$ge0`).matches), ids(want));
       } finally {
         store.close();
       }

@@ -16,10 +16,18 @@ const NOT_INDEXED: Record<string, string> = {
   near: 'distance from a point needs a geographic index (location.html#positional)',
 };
 
+const CHOICE_COMPOSITE =
+  'a name for several composites, one per choice (code-value-quantity ...), listed apart';
+const NAMED_ONLY =
+  'DSTU2 names this composite without components or a path, and its parts are not direct children of the resource';
+
 export function toSearchTable(resource: ResourceType): SearchTable {
   const params: Record<string, SearchParamDef> = {};
   for (const parameter of resource.searchParameters) {
     params[parameter.code] = toParamDef(parameter, resource);
+  }
+  for (const expanded of expandChoiceComposites(resource)) {
+    if (!Object.hasOwn(params, expanded.code)) params[expanded.code] = expanded;
   }
   return { resourceType: resource.name, params };
 }
@@ -40,6 +48,8 @@ function toParamDef(parameter: SearchParameter, resource: ResourceType): SearchP
   if (parameter.type === 'composite') {
     const components = resolveComponents(parameter, resource);
     if (components) def.components = components;
+    else if (parameter.code.endsWith('-[x]')) def.unsupported = CHOICE_COMPOSITE;
+    else if (!parameter.expression && !parameter.xpath) def.unsupported = NAMED_ONLY;
     else def.unsupported = 'its components do not name search parameters of this resource';
     // A composite's components are evaluated on the nodes its expression selects; DSTU2 has none, so
     // components are then evaluated from the resource itself.
@@ -113,4 +123,41 @@ function isTopLevel(parameter: SearchParameter): boolean {
 
 function componentPath(parameter: SearchParameter): string {
   return parameter.expression ?? (parameter.xpath ? (xpathToFhirPath(parameter.xpath) ?? '') : '');
+}
+
+/**
+ * DSTU2 names some composites with a choice suffix (`code-value-[x]`): they stand for one composite per
+ * parameter the suffix can become (`code-value-quantity` = `code` + `value-quantity`), the names
+ * R4 later defined. Only parts that are direct children of the resource are paired (see isTopLevel).
+ */
+function expandChoiceComposites(resource: ResourceType): SearchParamDef[] {
+  const out: SearchParamDef[] = [];
+  for (const parameter of resource.searchParameters) {
+    if (parameter.type !== 'composite' || parameter.components.length > 0 || !parameter.code.endsWith('-[x]'))
+      continue;
+    const stem = parameter.code.slice(0, -'[x]'.length);
+    for (let i = stem.indexOf('-'); i > 0; i = stem.indexOf('-', i + 1)) {
+      const left = resource.searchParameters.find((p) => p.code === stem.slice(0, i));
+      const rightStem = stem.slice(i + 1);
+      if (!left || !isTopLevel(left)) continue;
+      for (const right of resource.searchParameters) {
+        if (!right.code.startsWith(rightStem) || right.code === rightStem || !isTopLevel(right)) continue;
+        out.push({
+          code: `${left.code}-${right.code}`,
+          type: 'composite',
+          expression: resource.name,
+          targets: [],
+          modifiers: [],
+          comparators: [],
+          components: [left, right].map((p) => ({
+            code: p.code,
+            type: p.type,
+            expression: componentPath(p),
+          })),
+          common: false,
+        });
+      }
+    }
+  }
+  return out;
 }

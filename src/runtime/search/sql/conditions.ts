@@ -1,7 +1,10 @@
 /**
- * Turns each parameter of a `SearchQuery` into an SQL condition on a resource row (`owner` alias of
- * the `resources` table): EXISTS over the parameter's index rows, ORing the values
- * (https://hl7.org/fhir/R4/search.html#combining); chains and `_has` join through the reference index.
+ * Turns each parameter of a `SearchQuery` into the set of matching ids of a resource type, as a
+ * subquery over the index tables (`SELECT id FROM search_token WHERE ...`), so that SQLite evaluates
+ * it once through the index rather than once per resource. Values are ORed, parameters ANDed by the
+ * caller (https://hl7.org/fhir/R4/search.html#combining); `:not` and `:missing=true` are the
+ * complement; chains and `_has` go through the reference index. Index rows exist only for resources
+ * that are not deleted (the indexer removes them on delete).
  */
 import type { SearchParam } from '../../contracts';
 import { componentParam, identifierParam } from '../index/extract';
@@ -9,7 +12,7 @@ import { type FhirVersion, lookupParam, lookupTable, type SearchParamDef, type S
 import type { TypedValue } from '../types';
 import { type MatchContext, SearchUnsupportedError, valueMatch } from './match';
 import { INDEX_TABLES } from './schema';
-import { type Aliases, all, any, not, type Sql, sql } from './sql';
+import { type Aliases, all, any, type Sql, sql } from './sql';
 
 export interface ConditionContext {
   version: FhirVersion;
@@ -18,7 +21,7 @@ export interface ConditionContext {
   aliases: Aliases;
 }
 
-const TYPELESS_MODIFIERS = new Set([
+const NON_TYPE_MODIFIERS = new Set([
   'missing',
   'not',
   'exact',
@@ -32,34 +35,49 @@ const TYPELESS_MODIFIERS = new Set([
   'identifier',
 ]);
 
+/** A condition on the id column `idColumn` (`r.id`, `x1.target_id`) of resources of `resourceType`. */
 export function paramCondition(
   param: SearchParam,
   resourceType: string,
-  owner: string,
+  idColumn: string,
   context: ConditionContext,
 ): Sql {
-  if (param.reverse) return reverseChain(param, owner, context);
-  if (param.chain) return chain(param, resourceType, owner, context);
+  const { ids, negate } = idSet(param, resourceType, context);
+  return { text: `${idColumn} ${negate ? 'NOT IN' : 'IN'} (${ids.text})`, args: ids.args };
+}
+
+interface IdSet {
+  ids: Sql;
+  /** The parameter matches the resources NOT in `ids` (`:not`, `:missing=true`). */
+  negate: boolean;
+}
+
+function idSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
+  if (param.reverse) return { ids: reverseChain(param, resourceType, context), negate: false };
+  if (param.chain) return { ids: chain(param, resourceType, context), negate: false };
   const def = definition(resourceType, param.name, context);
   const values = param.values as TypedValue[];
   if (param.modifier === 'missing') {
-    const missing = values.map((value) => (value.kind === 'missing' ? value.missing : false));
-    const present = exists(def, rowsParam(def), owner, sql('1'), context);
-    return any(missing.map((isMissing) => (isMissing ? not(present) : present)));
+    const wantsMissing = values.map((value) => value.kind === 'missing' && value.missing);
+    if (wantsMissing.some(Boolean) && !wantsMissing.every(Boolean)) {
+      // `:missing=true,false` asks for everything.
+      return { ids: sql('SELECT NULL WHERE 0'), negate: true };
+    }
+    const present = rows(def, rowsParam(def), resourceType, () => sql('1'), context);
+    return { ids: present, negate: wantsMissing[0] === true };
   }
-  if (def.type === 'composite') return composite(def, values, owner, context);
-  if (param.modifier === 'not') {
-    return not(exists(def, def.code, owner, matches(def, values, undefined, context), context));
-  }
+  if (def.type === 'composite') return { ids: composite(def, values, resourceType, context), negate: false };
+  if (param.modifier === 'not')
+    return {
+      ids: rows(def, def.code, resourceType, matches(def, values, undefined, context), context),
+      negate: true,
+    };
   if (def.type === 'reference' && param.modifier === 'identifier') {
-    const spec = INDEX_TABLES.token.name;
-    return existsIn(
-      spec,
-      identifierParam(def.code),
-      owner,
-      (t) => any(values.map((v) => valueMatch(v, t, { param: def.code }))),
-      context,
-    );
+    const match = (t: string) => any(values.map((v) => valueMatch(v, t, { param: def.code })));
+    return {
+      ids: rowsIn(INDEX_TABLES.token.name, identifierParam(def.code), resourceType, match, context),
+      negate: false,
+    };
   }
   if (def.type === 'reference' && (param.modifier === 'above' || param.modifier === 'below')) {
     throw new SearchUnsupportedError(
@@ -75,8 +93,17 @@ export function paramCondition(
     throw new SearchUnsupportedError(def.code, `:${param.modifier} needs a terminology service`);
   }
   const typeModifier =
-    param.modifier !== undefined && !TYPELESS_MODIFIERS.has(param.modifier) ? param.modifier : undefined;
-  return exists(def, def.code, owner, matches(def, values, param.modifier, context, typeModifier), context);
+    param.modifier !== undefined && !NON_TYPE_MODIFIERS.has(param.modifier) ? param.modifier : undefined;
+  return {
+    ids: rows(
+      def,
+      def.code,
+      resourceType,
+      matches(def, values, param.modifier, context, typeModifier),
+      context,
+    ),
+    negate: false,
+  };
 }
 
 function definition(resourceType: string, code: string, context: ConditionContext): SearchParamDef {
@@ -107,111 +134,109 @@ function matches(
   if (modifier !== undefined) match.modifier = modifier;
   if (context.baseUrl !== undefined) match.baseUrl = context.baseUrl;
   return (t) => {
-    const any_ = any(values.map((value) => valueMatch(value, t, match)));
-    return typeModifier === undefined ? any_ : all([sql(`${t}.target_type = ?`, typeModifier), any_]);
+    const anyValue = any(values.map((value) => valueMatch(value, t, match)));
+    return typeModifier === undefined ? anyValue : all([sql(`${t}.target_type = ?`, typeModifier), anyValue]);
   };
 }
 
-function exists(
+function rows(
   def: SearchParamDef,
   rowParam: string,
-  owner: string,
-  condition: Sql | ((t: string) => Sql),
+  resourceType: string,
+  condition: (t: string) => Sql,
   context: ConditionContext,
 ): Sql {
   const kind = def.type === 'composite' ? def.components[0]?.type : def.type;
-  if (kind === undefined || !(kind in INDEX_TABLES)) {
-    throw new SearchUnsupportedError(def.code, `${def.type} parameters are not indexed`);
-  }
-  const table = INDEX_TABLES[kind as keyof typeof INDEX_TABLES].name;
-  return existsIn(
-    table,
-    rowParam,
-    owner,
-    typeof condition === 'function' ? condition : () => condition,
-    context,
-  );
+  const spec = kind === undefined ? undefined : INDEX_TABLES[kind as keyof typeof INDEX_TABLES];
+  if (!spec) throw new SearchUnsupportedError(def.code, `${def.type} parameters are not indexed`);
+  return rowsIn(spec.name, rowParam, resourceType, condition, context);
 }
 
-function existsIn(
+function rowsIn(
   table: string,
   rowParam: string,
-  owner: string,
+  resourceType: string,
   condition: (t: string) => Sql,
   context: ConditionContext,
 ): Sql {
   const t = context.aliases.take('t');
   const inner = condition(t);
   return {
-    text: `EXISTS (SELECT 1 FROM ${table} ${t} WHERE ${t}.v = ? AND ${t}.resource_type = ${owner}.resource_type AND ${t}.id = ${owner}.id AND ${t}.param = ? AND (${inner.text}))`,
-    args: [context.version, rowParam, ...inner.args],
+    text: `SELECT ${t}.id FROM ${table} ${t} WHERE ${t}.v = ? AND ${t}.resource_type = ? AND ${t}.param = ? AND (${inner.text})`,
+    args: [context.version, resourceType, rowParam, ...inner.args],
   };
 }
 
 /** All components must match rows of the same group: the same node (search.html#composite). */
-function composite(def: SearchParamDef, values: TypedValue[], owner: string, context: ConditionContext): Sql {
-  return any(
-    values.map((value) => {
-      if (value.kind !== 'composite')
-        throw new SearchUnsupportedError(def.code, 'expected a composite value');
-      const aliases = def.components.map(() => context.aliases.take('c'));
-      const from: string[] = [];
-      const args: unknown[] = [];
-      const where: string[] = [];
-      def.components.forEach((component, index) => {
-        const c = aliases[index] as string;
-        const table = INDEX_TABLES[component.type as keyof typeof INDEX_TABLES];
-        if (!table)
-          throw new SearchUnsupportedError(def.code, `component type ${component.type} is not indexed`);
-        from.push(`${table.name} ${c}`);
-        const part = valueMatch(value.components[index] as TypedValue, c, { param: def.code });
-        const sameNode =
-          index === 0
-            ? `${c}.resource_type = ${owner}.resource_type AND ${c}.id = ${owner}.id`
-            : `${c}.resource_type = ${aliases[0]}.resource_type AND ${c}.id = ${aliases[0]}.id AND ${c}.grp = ${aliases[0]}.grp`;
-        where.push(`${c}.v = ? AND ${c}.param = ? AND ${sameNode} AND (${part.text})`);
-        args.push(context.version, componentParam(def.code, index), ...part.args);
-      });
-      return { text: `EXISTS (SELECT 1 FROM ${from.join(', ')} WHERE ${where.join(' AND ')})`, args };
-    }),
-  );
+function composite(
+  def: SearchParamDef,
+  values: TypedValue[],
+  resourceType: string,
+  context: ConditionContext,
+): Sql {
+  const alternatives = values.map((value) => {
+    if (value.kind !== 'composite') throw new SearchUnsupportedError(def.code, 'expected a composite value');
+    const aliases = def.components.map(() => context.aliases.take('c'));
+    const first = aliases[0] as string;
+    const from: string[] = [];
+    const where: string[] = [];
+    const args: unknown[] = [];
+    def.components.forEach((component, index) => {
+      const c = aliases[index] as string;
+      const spec = INDEX_TABLES[component.type as keyof typeof INDEX_TABLES];
+      if (!spec)
+        throw new SearchUnsupportedError(def.code, `component type ${component.type} is not indexed`);
+      from.push(`${spec.name} ${c}`);
+      const part = valueMatch(value.components[index] as TypedValue, c, { param: def.code });
+      const sameNode =
+        index === 0
+          ? `${c}.resource_type = ?`
+          : `${c}.resource_type = ${first}.resource_type AND ${c}.id = ${first}.id AND ${c}.grp = ${first}.grp`;
+      where.push(`${c}.v = ? AND ${c}.param = ? AND ${sameNode} AND (${part.text})`);
+      args.push(
+        context.version,
+        componentParam(def.code, index),
+        ...(index === 0 ? [resourceType] : []),
+        ...part.args,
+      );
+    });
+    return { text: `SELECT ${first}.id FROM ${from.join(', ')} WHERE ${where.join(' AND ')}`, args };
+  });
+  return { text: alternatives.map((a) => a.text).join(' UNION '), args: alternatives.flatMap((a) => a.args) };
 }
 
-/** `subject:Patient.name=x`: a reference row whose target exists and matches the inner parameter. */
-function chain(param: SearchParam, resourceType: string, owner: string, context: ConditionContext): Sql {
+/** `subject:Patient.name=x`: reference rows whose target matches the inner parameter. */
+function chain(param: SearchParam, resourceType: string, context: ConditionContext): Sql {
   const def = definition(resourceType, param.name, context);
   const inner = param.chain?.param as SearchParam;
   const explicit =
     param.chain?.targetType ??
-    (param.modifier && !TYPELESS_MODIFIERS.has(param.modifier) ? param.modifier : undefined);
+    (param.modifier && !NON_TYPE_MODIFIERS.has(param.modifier) ? param.modifier : undefined);
   const candidates = (
     explicit ? [explicit] : def.targets.length > 0 ? def.targets : Object.keys(context.tables)
-  ).filter(
-    (type) =>
-      lookupTable(context.tables, type) &&
-      lookupParam(lookupTable(context.tables, type) as never, inner.name),
-  );
+  ).filter((type) => {
+    const table = lookupTable(context.tables, type);
+    return table !== undefined && lookupParam(table, inner.name) !== undefined;
+  });
   const x = context.aliases.take('x');
-  const target = context.aliases.take('r');
   const perType = any(
     candidates.map((type) =>
-      all([sql(`${x}.target_type = ?`, type), paramCondition(inner, type, target, context)]),
+      all([sql(`${x}.target_type = ?`, type), paramCondition(inner, type, `${x}.target_id`, context)]),
     ),
   );
   return {
-    text: `EXISTS (SELECT 1 FROM search_reference ${x} JOIN resources ${target} ON ${target}.resource_type = ${x}.target_type AND ${target}.id = ${x}.target_id AND ${target}.deleted = 0 WHERE ${x}.v = ? AND ${x}.resource_type = ${owner}.resource_type AND ${x}.id = ${owner}.id AND ${x}.param = ? AND (${perType.text}))`,
-    args: [context.version, def.code, ...perType.args],
+    text: `SELECT ${x}.id FROM search_reference ${x} WHERE ${x}.v = ? AND ${x}.resource_type = ? AND ${x}.param = ? AND (${perType.text})`,
+    args: [context.version, resourceType, def.code, ...perType.args],
   };
 }
 
-/** `_has:Observation:patient:code=x`: an Observation pointing here through `patient` with a matching code. */
-function reverseChain(param: SearchParam, owner: string, context: ConditionContext): Sql {
+/** `_has:Observation:patient:code=x`: targets of `patient` references from matching Observations. */
+function reverseChain(param: SearchParam, resourceType: string, context: ConditionContext): Sql {
   const reverse = param.reverse as NonNullable<SearchParam['reverse']>;
   const x = context.aliases.take('x');
-  const source = context.aliases.take('r');
-  const inner = paramCondition(reverse.param, reverse.type, source, context);
+  const inner = paramCondition(reverse.param, reverse.type, `${x}.id`, context);
   return {
-    text: `EXISTS (SELECT 1 FROM search_reference ${x} JOIN resources ${source} ON ${source}.resource_type = ${x}.resource_type AND ${source}.id = ${x}.id AND ${source}.deleted = 0 WHERE ${x}.v = ? AND ${x}.resource_type = ? AND ${x}.param = ? AND ${x}.target_type = ${owner}.resource_type AND ${x}.target_id = ${owner}.id AND (${inner.text}))`,
-    args: [context.version, reverse.type, reverse.reference, ...inner.args],
+    text: `SELECT ${x}.target_id FROM search_reference ${x} WHERE ${x}.v = ? AND ${x}.resource_type = ? AND ${x}.param = ? AND ${x}.target_type = ? AND (${inner.text})`,
+    args: [context.version, reverse.type, reverse.reference, resourceType, ...inner.args],
   };
 }

@@ -36,7 +36,6 @@ export interface SearchPage {
 
 interface PageRow {
   id: string;
-  json: string;
   [key: string]: unknown;
 }
 
@@ -49,15 +48,15 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
   if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
   const filter = all([
     sql('r.resource_type = ? AND r.deleted = 0', query.resourceType),
-    ...query.params.map((param) => paramCondition(param, query.resourceType, 'r', context)),
+    ...query.params.map((param) => paramCondition(param, query.resourceType, 'r.id', context)),
   ]);
   const page: SearchPage = { matches: [], includes: [] };
   if (query.total !== 'none' || query.summary === 'count') page.total = count(db, filter);
   if (query.summary === 'count' || query.count === 0) return page;
 
   const columns = sortColumns(query.sort, query.resourceType, 'r', context);
-  const rows = fetchPage(db, filter, columns, query);
-  page.matches = rows.map((row) => JSON.parse(row.json) as StoredResource);
+  const { rows, more } = fetchPage(db, filter, columns, query);
+  page.matches = loadPage(db, query.resourceType, rows);
   const first = rows[0];
   const last = rows[rows.length - 1];
   if (first && last) {
@@ -65,11 +64,12 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
       ...columns.map((_, index) => row[`k${index}`] as string | number | null),
       row.id,
     ];
-    if (hasRows(db, filter, columns, beyond(columns, keyOf(last), true)))
-      page.next = { direction: 'next', key: keyOf(last) };
-    if (hasRows(db, filter, columns, beyond(columns, keyOf(first), false))) {
-      page.previous = { direction: 'previous', key: keyOf(first) };
-    }
+    // Walking forwards, the extra row fetched tells whether a next page exists, and having come from a
+    // cursor or an offset that a previous one does; walking backwards, the other way round.
+    const backwards = query.cursor?.direction === 'previous';
+    const cameFrom = query.cursor !== undefined || (query.offset ?? 0) > 0;
+    if (backwards ? cameFrom : more) page.next = { direction: 'next', key: keyOf(last) };
+    if (backwards ? more : cameFrom) page.previous = { direction: 'previous', key: keyOf(first) };
   }
   const included = collectIncludes(db, query, page.matches, {
     ...options,
@@ -89,23 +89,33 @@ function count(db: Database.Database, filter: Sql): number {
 function ranked(filter: Sql, columns: SortColumn[]): Sql {
   const keys = columns.map((column, index) => `${column.expression.text} AS k${index}`);
   return {
-    text: `SELECT r.id AS id, r.json AS json${keys.map((key) => `, ${key}`).join('')} FROM resources r WHERE ${filter.text}`,
+    text: `SELECT r.id AS id${keys.map((key) => `, ${key}`).join('')} FROM resources r WHERE ${filter.text}`,
     args: [...columns.flatMap((column) => column.expression.args), ...filter.args],
   };
 }
 
-function fetchPage(db: Database.Database, filter: Sql, columns: SortColumn[], query: SearchQuery): PageRow[] {
+/** Reads the page's resources once the ids are known, so sorting never carries documents along. */
+function loadPage(db: Database.Database, resourceType: string, rows: PageRow[]): StoredResource[] {
+  const found = db
+    .prepare(
+      'SELECT id, json FROM resources WHERE resource_type = ? AND id IN (SELECT value FROM json_each(?))',
+    )
+    .all(resourceType, JSON.stringify(rows.map((row) => row.id))) as { id: string; json: string }[];
+  const byId = new Map(found.map((row) => [row.id, row.json]));
+  return rows.flatMap((row) => {
+    const json = byId.get(row.id);
+    return json === undefined ? [] : [JSON.parse(json) as StoredResource];
+  });
+}
+
+function fetchPage(db: Database.Database, filter: Sql, columns: SortColumn[], query: SearchQuery) {
   const inner = ranked(filter, columns);
   const backwards = query.cursor?.direction === 'previous';
   const where = query.cursor ? beyond(columns, query.cursor.key, !backwards) : sql('1');
   const offset = query.cursor ? 0 : (query.offset ?? 0);
   const text = `SELECT * FROM (${inner.text}) WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
-  const rows = db.prepare(text).all(...inner.args, ...where.args, query.count, offset) as PageRow[];
-  return backwards ? rows.reverse() : rows;
-}
-
-function hasRows(db: Database.Database, filter: Sql, columns: SortColumn[], where: Sql): boolean {
-  const inner = ranked(filter, columns);
-  const text = `SELECT 1 FROM (${inner.text}) WHERE ${where.text} LIMIT 1`;
-  return db.prepare(text).get(...inner.args, ...where.args) !== undefined;
+  const fetched = db.prepare(text).all(...inner.args, ...where.args, query.count + 1, offset) as PageRow[];
+  const more = fetched.length > query.count;
+  const rows = fetched.slice(0, query.count);
+  return { rows: backwards ? rows.reverse() : rows, more };
 }

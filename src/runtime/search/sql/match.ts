@@ -31,9 +31,9 @@ export function valueMatch(value: TypedValue, t: string, context: MatchContext):
       if (context.modifier === 'exact') return sql(`${t}.exact = ?`, value.value);
       if (context.modifier === 'contains')
         return sql(`${t}.folded LIKE ? ESCAPE '\\'`, `%${likeEscape(value.folded)}%`);
-      return sql(`${t}.folded LIKE ? ESCAPE '\\'`, `${likeEscape(value.folded)}%`);
+      return startsWith(`${t}.folded`, value.folded);
     case 'text':
-      return sql(`${t}.text LIKE ? ESCAPE '\\'`, `${likeEscape(value.folded)}%`);
+      return startsWith(`${t}.text`, value.folded);
     case 'token':
       return tokenMatch(value, t);
     case 'date':
@@ -45,9 +45,10 @@ export function valueMatch(value: TypedValue, t: string, context: MatchContext):
     case 'reference':
       return referenceMatch(value, t, context);
     case 'uri':
-      if (context.modifier === 'below')
-        return sql(`${t}.value LIKE ? ESCAPE '\\'`, `${likeEscape(value.value)}%`);
-      if (context.modifier === 'above') return sql(`? LIKE (${t}.value || '%')`, value.value);
+      // URIs compare case-sensitively: ranges and substr, not LIKE.
+      if (context.modifier === 'below') return startsWith(`${t}.value`, value.value);
+      if (context.modifier === 'above')
+        return sql(`substr(?, 1, length(${t}.value)) = ${t}.value`, value.value);
       if (context.modifier === 'in' || context.modifier === 'not-in') {
         throw new SearchUnsupportedError(
           context.param,
@@ -58,6 +59,14 @@ export function valueMatch(value: TypedValue, t: string, context: MatchContext):
     default:
       throw new SearchUnsupportedError(context.param, `values of kind ${value.kind} cannot be matched here`);
   }
+}
+
+/**
+ * A prefix as a range (`>= 'pet' AND < 'pet\u{10FFFF}'`), which the index on the column can answer;
+ * SQLite's LIKE could not, and is case-insensitive for ASCII, which URIs are not.
+ */
+function startsWith(column: string, prefix: string): Sql {
+  return sql(`${column} >= ? AND ${column} < ?`, prefix, `${prefix}\u{10FFFF}`);
 }
 
 function tokenMatch(value: TokenValue, t: string): Sql {

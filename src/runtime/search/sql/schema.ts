@@ -72,11 +72,15 @@ export function indexSchema(): string {
     statements.push(
       `CREATE TABLE IF NOT EXISTS ${spec.name} (v TEXT NOT NULL, resource_type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER NOT NULL, ${columns.join(', ')});`,
       `CREATE INDEX IF NOT EXISTS ${spec.name}_lookup ON ${spec.name} (v, resource_type, param, ${LOOKUP[kind]});`,
-      `CREATE INDEX IF NOT EXISTS ${spec.name}_owner ON ${spec.name} (resource_type, id);`,
+      // Serves both the delete on each write (resource_type, id) and the per-resource sort key lookups.
+      `CREATE INDEX IF NOT EXISTS ${spec.name}_owner ON ${spec.name} (resource_type, id, param, v);`,
     );
   }
   statements.push(
     'CREATE INDEX IF NOT EXISTS search_reference_target ON search_reference (v, target_type, target_id, param);',
+    // `gt`/`ge` compare the upper end of date and quantity ranges.
+    'CREATE INDEX IF NOT EXISTS search_date_high ON search_date (v, resource_type, param, high);',
+    'CREATE INDEX IF NOT EXISTS search_quantity_high ON search_quantity (v, resource_type, param, high);',
   );
   return statements.join('\n');
 }
