@@ -199,8 +199,22 @@ describe('runtime http: batch and transaction Bundles', () => {
     assert.equal(big.status, 413);
   });
 
-  it('keeps other requests out while a transaction is open', async () => {
-    const entries = Array.from({ length: 30 }, () => ({
+  it('keeps other requests out while a transaction is open, on every version sharing the store', async () => {
+    await server.stop();
+    // Creates that wait on a timer, as a service calling a database would, so entries interleave with other requests.
+    server = await startTestServer({
+      r4Services: (defaults) => ({
+        ...defaults,
+        Patient: {
+          ...defaults.Patient,
+          create: async (resource, ctx) => {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            return defaults.Patient?.create?.(resource, ctx) ?? resource;
+          },
+        },
+      }),
+    });
+    const entries = Array.from({ length: 20 }, () => ({
       resource: patient(),
       request: { method: 'POST', url: 'Patient' },
     }));
@@ -209,12 +223,15 @@ describe('runtime http: batch and transaction Bundles', () => {
       type: 'transaction',
       entry: entries,
     });
-    const reads = Array.from({ length: 10 }, () =>
-      fetch(`${server.url}/r4/Patient?_count=100`).then((r) => r.json() as AnyJson),
-    );
-    const [done, ...searches] = await Promise.all([transaction, ...reads]);
+    const totals: number[] = [];
+    const reads = Array.from({ length: 10 }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * 3));
+      const version = i % 2 === 0 ? 'r4' : 'dstu2';
+      const search = (await (await fetch(`${server.url}/${version}/Patient?_count=100`)).json()) as AnyJson;
+      totals.push(search.total);
+    });
+    const [done] = await Promise.all([transaction, ...reads]);
     assert.equal(done.status, 200);
-    for (const search of searches)
-      assert.ok(search.total === 0 || search.total === 30, `saw ${search.total} patients`);
+    for (const total of totals) assert.ok(total === 0 || total === 20, `saw ${total} patients`);
   });
 });

@@ -68,7 +68,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   const software = options.software ?? 'fhirgen';
   const known = new Set(options.binding.resourceTypes.filter((type) => options.services[type] !== undefined));
   const isKnownType = (type: string) => known.has(type);
-  const lock = new ReadWriteLock();
+  const lock = options.transactions === undefined ? new ReadWriteLock() : lockOf(options.transactions);
   const contentType = `${options.binding.mimeType}; charset=utf-8`;
 
   const dispatch = async (request: FhirRequest): Promise<FhirResponse> => {
@@ -144,6 +144,21 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
       return response;
     },
   };
+}
+
+/**
+ * One lock per transaction control (that is, per store), shared by the handlers of every version
+ * using it: a transaction on `/r4` must keep `/stu3` requests on the same store out as well.
+ */
+const locks = new WeakMap<TransactionControl, ReadWriteLock>();
+
+function lockOf(control: TransactionControl): ReadWriteLock {
+  let lock = locks.get(control);
+  if (lock === undefined) {
+    lock = new ReadWriteLock();
+    locks.set(control, lock);
+  }
+  return lock;
 }
 
 function isTransactionBody(body: unknown): boolean {
