@@ -5,10 +5,12 @@
  * with a given set of options is made once per mocha run and shared.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { create as createTar } from 'tar';
 
 const run = promisify(execFile);
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -74,11 +76,37 @@ async function makeProject(args: string[]): Promise<TestProject> {
   return { dir, output: generated.stdout + generated.stderr };
 }
 
+/**
+ * `npm install` in a generated project, with a temporary npm cache. better-sqlite3 has no reachable
+ * prebuilt binary here and would compile SQLite from source for minutes; the temporary cache is seeded
+ * with the binary this checkout already built, in the place where prebuild-install looks for a cached
+ * download. Any mismatch (other version, other ABI) just falls back to compiling.
+ */
 export async function npmInstall(dir: string): Promise<void> {
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+  const cache = tempDir('fhirgen-npm-cache-');
+  await seedSqlitePrebuild(cache);
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: dir,
+    env: { ...process.env, npm_config_cache: cache },
     maxBuffer: 64 * 1024 * 1024,
   });
+}
+
+async function seedSqlitePrebuild(cache: string): Promise<void> {
+  const packageDir = path.join(REPO_ROOT, 'node_modules', 'better-sqlite3');
+  const binary = path.join(packageDir, 'build', 'Release', 'better_sqlite3.node');
+  if (!existsSync(binary)) return;
+  const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const url = `https://github.com/WiseLibs/better-sqlite3/releases/download/v${version}/${name}`;
+  const digest = createHash('sha512').update(url).digest('hex').slice(0, 6);
+  const target = path.join(cache, '_prebuilds', `${digest}-${name.replace(/[^a-zA-Z0-9.]+/g, '-')}`);
+  mkdirSync(path.dirname(target), { recursive: true });
+  await createTar({ gzip: true, file: target, cwd: packageDir, portable: true }, [
+    'build/Release/better_sqlite3.node',
+  ]);
 }
 
 export interface StartedServer {
