@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
+import { searchStore } from '../../src/runtime/search/sql/engine';
+import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
+import { SqliteStore } from '../../src/runtime/store/sqlite-store';
+import { TABLES } from './fixtures/search/tables';
+
+/**
+ * Every prefix on date, number and quantity over small synthetic data, against the wording of
+ * https://hl7.org/fhir/R4/search.html#prefix written out here independently of the engine.
+ */
+const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
+type Prefix = (typeof PREFIXES)[number];
+
+/** [first, last] millisecond a partial date covers, computed from calendar arithmetic on the text. */
+function span(text: string): [number, number] {
+  const [y, m, d] = text.split('-').map(Number) as [number, number?, number?];
+  const start = new Date(Date.UTC(y, (m ?? 1) - 1, d ?? 1));
+  const end = new Date(start);
+  if (d !== undefined) end.setUTCDate(end.getUTCDate() + 1);
+  else if (m !== undefined) end.setUTCMonth(end.getUTCMonth() + 1);
+  else end.setUTCFullYear(end.getUTCFullYear() + 1);
+  return [start.getTime(), end.getTime() - 1];
+}
+
+function rangeWanted(prefix: Prefix, [tl, th]: [number, number], [sl, sh]: [number, number]): boolean {
+  const within = tl >= sl && th <= sh;
+  switch (prefix) {
+    case 'eq':
+      return within;
+    case 'ne':
+      return !within;
+    case 'gt':
+      return th > sh;
+    case 'lt':
+      return tl < sl;
+    case 'ge':
+      return th > sh || within;
+    case 'le':
+      return tl < sl || within;
+    case 'sa':
+      return tl > sh;
+    case 'eb':
+      return th < sl;
+    case 'ap':
+      return tl <= sh && th >= sl;
+  }
+}
+
+/** Precision from the digits written: `100` is ±0.5, `100.00` ±0.005, `1e2` ±50. */
+function precision(text: string): number {
+  const [mantissa, exponent] = text.toLowerCase().split('e') as [string, string?];
+  const decimals = mantissa.includes('.') ? (mantissa.split('.')[1] as string).length : 0;
+  return 0.5 * 10 ** (Number(exponent ?? 0) - decimals);
+}
+
+function numberWanted(prefix: Prefix, target: number, text: string): boolean {
+  const value = Number(text);
+  const half = precision(text);
+  const equal = target >= value - half - 1e-12 && target < value + half - 1e-12;
+  switch (prefix) {
+    case 'eq':
+      return equal;
+    case 'ne':
+      return !equal;
+    case 'gt':
+    case 'sa':
+      return target > value;
+    case 'lt':
+    case 'eb':
+      return target < value;
+    case 'ge':
+      return target >= value;
+    case 'le':
+      return target <= value;
+    case 'ap':
+      return Math.abs(target - value) <= Math.abs(value) * 0.1;
+  }
+}
+
+describe('search prefixes against their definitions', () => {
+  const store = new SqliteStore({
+    location: ':memory:',
+    onWrite: createSearchIndexer({ versions: { r4: TABLES } }),
+  });
+  const birthDates = [
+    '2019',
+    '2020',
+    '2020-03',
+    '2020-06',
+    '2020-06-14',
+    '2020-06-15',
+    '2020-06-16',
+    '2020-12-31',
+    '2021-01-01',
+  ];
+  const periods: [string, string | undefined][] = [
+    ['2020-06-01', '2020-06-30'],
+    ['2020-01-01', undefined],
+    ['2019-12-01', '2020-06-15'],
+  ];
+  const probabilities = [0.5, 0.75, 0.8, 0.849, 0.85, 1, 95, 99.6, 100, 100.4, 104, 150];
+  const quantities: [number, string][] = [
+    [5.35, 'mg'],
+    [5.4, 'mg'],
+    [5.45, 'mg'],
+    [5.4, 'g'],
+    [6, 'mg'],
+    [100, 'mg'],
+  ];
+
+  before(() => {
+    birthDates.forEach((birthDate, i) =>
+      store.create('Patient', { resourceType: 'Patient', id: `p${i}`, birthDate }),
+    );
+    periods.forEach(([start, end], i) =>
+      store.create('Observation', {
+        resourceType: 'Observation',
+        id: `period${i}`,
+        status: 'final',
+        code: { text: 'x' },
+        effectivePeriod: end ? { start, end } : { start },
+      }),
+    );
+    probabilities.forEach((probability, i) =>
+      store.create('RiskAssessment', {
+        resourceType: 'RiskAssessment',
+        id: `r${i}`,
+        status: 'final',
+        subject: { reference: 'Patient/p0' },
+        prediction: [{ probabilityDecimal: probability }],
+      }),
+    );
+    quantities.forEach(([value, code], i) =>
+      store.create('Observation', {
+        resourceType: 'Observation',
+        id: `q${i}`,
+        status: 'final',
+        code: { text: 'x' },
+        valueQuantity: { value, system: 'http://unitsofmeasure.org', code, unit: code },
+      }),
+    );
+  });
+  after(() => store.close());
+
+  function found(type: string, query: string): string[] {
+    const parsed = parseSearch(type, readQueryPairs(query), {
+      version: 'r4',
+      tables: TABLES,
+      defaultCount: 100,
+      maxCount: 100,
+      lenient: false,
+    });
+    if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+    return searchStore(store.db, parsed.query, { version: 'r4', tables: TABLES })
+      .matches.map((r) => r.id)
+      .sort();
+  }
+
+  for (const prefix of PREFIXES) {
+    for (const value of ['2020', '2020-06', '2020-06-15']) {
+      it(`date ${prefix}${value} on dates of every precision`, () => {
+        const want = birthDates
+          .flatMap((d, i) => (rangeWanted(prefix, span(d), span(value)) ? [`p${i}`] : []))
+          .sort();
+        assert.deepEqual(found('Patient', `birthdate=${prefix}${value}`), want);
+      });
+      it(`date ${prefix}${value} on periods, open-ended ones included`, () => {
+        const want = periods
+          .flatMap(([start, end], i) =>
+            rangeWanted(prefix, [span(start)[0], end ? span(end)[1] : 8.64e15], span(value))
+              ? [`period${i}`]
+              : [],
+          )
+          .sort();
+        assert.deepEqual(
+          found('Observation', `date=${prefix}${value}`).filter((id) => id.startsWith('period')),
+          want,
+        );
+      });
+    }
+    for (const value of ['0.8', '100', '1e2', '100.0']) {
+      if (!['eq', 'gt', 'lt'].includes(prefix)) continue; // the fixture's probability allows only these
+      it(`number ${prefix}${value}`, () => {
+        const want = probabilities
+          .flatMap((p, i) => (numberWanted(prefix, p, value) ? [`r${i}`] : []))
+          .sort();
+        assert.deepEqual(found('RiskAssessment', `probability=${prefix}${value}`), want);
+      });
+    }
+    it(`quantity ${prefix}5.4 with and without units`, () => {
+      const match = (unitOk: (code: string) => boolean) =>
+        quantities
+          .flatMap(([v, code], i) => (unitOk(code) && numberWanted(prefix, v, '5.4') ? [`q${i}`] : []))
+          .sort();
+      const quantityIds = (query: string) => found('Observation', query).filter((id) => id.startsWith('q'));
+      assert.deepEqual(
+        quantityIds(`value-quantity=${prefix}5.4`),
+        match(() => true),
+      );
+      assert.deepEqual(
+        quantityIds(`value-quantity=${prefix}5.4|http://unitsofmeasure.org|mg`),
+        match((c) => c === 'mg'),
+      );
+      assert.deepEqual(
+        quantityIds(`value-quantity=${prefix}5.4||g`),
+        match((c) => c === 'g'),
+      );
+    });
+  }
+});
