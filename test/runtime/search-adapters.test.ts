@@ -4,19 +4,11 @@ import { FhirHttpError } from '../../src/runtime/outcome';
 import { createSearchParser, createStoreSearchEngine } from '../../src/runtime/search/adapters';
 import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
+import { r4Binding } from './fixtures/binding';
 import { TABLES } from './fixtures/search/tables';
 
-const binding: VersionBinding = {
-  id: 'r4',
-  label: 'R4',
-  fhirVersion: '4.0.1',
-  mimeType: 'application/fhir+json',
-  capabilityType: 'CapabilityStatement',
-  resourceTypes: Object.keys(TABLES),
-  searchParams: {},
-  cast: (json) => ({ resource: json, dropped: [] }),
-  validate: () => [],
-};
+// The core's own test binding: the adapters read only its `id`.
+const binding: VersionBinding = r4Binding;
 
 describe('search adapters for the server core', () => {
   const parser = createSearchParser({ versions: { r4: TABLES }, defaultCount: 20, maxCount: 100 });

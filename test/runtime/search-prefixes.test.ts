@@ -110,36 +110,39 @@ describe('search prefixes against their definitions', () => {
   ];
 
   before(() => {
-    birthDates.forEach((birthDate, i) =>
-      store.create('Patient', { resourceType: 'Patient', id: `p${i}`, birthDate }),
-    );
-    periods.forEach(([start, end], i) =>
+    for (const [i, birthDate] of birthDates.entries()) {
+      store.create('Patient', { resourceType: 'Patient', id: `p${i}`, birthDate });
+    }
+    for (const [i, [start, end]] of periods.entries()) {
+      const effectivePeriod = end ? { start, end } : { start };
       store.create('Observation', {
         resourceType: 'Observation',
         id: `period${i}`,
         status: 'final',
         code: { text: 'x' },
-        effectivePeriod: end ? { start, end } : { start },
-      }),
-    );
-    probabilities.forEach((probability, i) =>
+        effectivePeriod,
+      });
+    }
+    for (const [i, probability] of probabilities.entries()) {
+      const prediction = [{ probabilityDecimal: probability }];
       store.create('RiskAssessment', {
         resourceType: 'RiskAssessment',
         id: `r${i}`,
         status: 'final',
         subject: { reference: 'Patient/p0' },
-        prediction: [{ probabilityDecimal: probability }],
-      }),
-    );
-    quantities.forEach(([value, code], i) =>
+        prediction,
+      });
+    }
+    for (const [i, [value, code]] of quantities.entries()) {
+      const valueQuantity = { value, system: 'http://unitsofmeasure.org', code, unit: code };
       store.create('Observation', {
         resourceType: 'Observation',
         id: `q${i}`,
         status: 'final',
         code: { text: 'x' },
-        valueQuantity: { value, system: 'http://unitsofmeasure.org', code, unit: code },
-      }),
-    );
+        valueQuantity,
+      });
+    }
   });
   after(() => store.close());
 
