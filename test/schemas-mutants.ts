@@ -70,18 +70,21 @@ export function baseResources(examples: BaseExamples): Json[] {
   return (['Patient', 'Observation', 'Bundle', 'Parameters'] as const).map((name) => base(examples, name));
 }
 
+/** The element at a path such as `Bundle.entry.resource`, following data types and backbones. */
 function element(model: FhirModel, path: string): Element | undefined {
   const [typeName, ...rest] = path.split('.');
   const owners = [...model.resources, ...model.complexTypes];
-  let owner = owners.find((type) => type.name === typeName);
+  const all: { name: string; elements: Element[] }[] = [
+    ...owners,
+    ...owners.flatMap((type) => type.backbones),
+  ];
+  let owner = all.find((type) => type.name === typeName);
   let found: Element | undefined;
   for (const name of rest) {
     found = owner?.elements.find((candidate) => candidate.name === name);
     if (found === undefined) return undefined;
     const next = found.type.name;
-    owner =
-      owners.find((type) => type.name === next) ??
-      (owners.flatMap((type) => type.backbones).find((b) => b.name === next) as typeof owner);
+    owner = all.find((type) => type.name === next);
   }
   return found;
 }
