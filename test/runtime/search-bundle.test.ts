@@ -26,7 +26,7 @@ const options = {
   baseUrl: 'https://x.org/r4',
   summaryElements: () => ['name', 'gender', 'deceased[x]'],
 };
-const tags = (resource: { meta?: unknown }) =>
+const tags = (resource: Record<string, unknown>) =>
   ((resource.meta as { tag?: { code: string }[] }).tag ?? []).map((t) => t.code);
 
 describe('searchset Bundle: _summary and _elements', () => {
