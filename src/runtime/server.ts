@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino';
 import type { VersionBinding } from './binding';
 import type { ServerConfig } from './config';
 import { createFhirApp } from './express/adapter';
+import type { ResourceGuard } from './http/guard';
 import { createFhirHandler } from './http/handler';
 import type { SearchParser } from './http/search-parser';
 import type { AuthorizeHook } from './http/settings';
@@ -34,6 +35,10 @@ export interface ServerOptions {
   middleware?: RequestHandler[];
   /** Called for every interaction, batch and transaction entries included (the security module's scopes). */
   authorize?: AuthorizeHook;
+  /** Per version: what a caller may see and write within an allowed interaction (patient compartments). */
+  guard?: (binding: VersionBinding) => ResourceGuard;
+  /** Per version: the CapabilityStatement's `rest.security` section. */
+  capabilitySecurity?: (binding: VersionBinding) => unknown;
   /** The search module's indexer and engine for the embedded store. */
   store?: { onWrite?: StoreWriteHook; searchEngine?: StoreSearchEngine };
 }
@@ -66,6 +71,10 @@ export function buildServer(options: ServerOptions): BuiltServer {
       onDropped: (service, paths) => logger.warn({ service, dropped: paths }, 'result properties dropped'),
       ...(setup.searchParser === undefined ? {} : { searchParser: setup.searchParser }),
       ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
+      ...(options.guard === undefined ? {} : { guard: options.guard(setup.binding) }),
+      ...(options.capabilitySecurity === undefined
+        ? {}
+        : { capabilitySecurity: options.capabilitySecurity(setup.binding) }),
       onError: (error, request) => logger.error({ err: error, reqId: request.requestId }, 'service failed'),
     });
     return { basePath, handler };

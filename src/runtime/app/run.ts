@@ -1,11 +1,21 @@
 /**
  * Starting a generated project: its config file (`fhirgen.config.json`) overlaid by the environment,
- * its versions and services, the embedded store inside the project folder. `runServer` is what
- * `npm start` calls; `startProject` is the same without the process handling, for tests.
+ * its versions and services, the embedded store inside the project folder, and the security runtime
+ * (on unless the config turns it off; see `security.ts`). `runServer` is what `npm start` calls;
+ * `startProject` is the same without the process handling, for tests.
  */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ConfigError, loadConfig, type ServerConfig } from '../config';
-import { type RunningServer, startServer, type VersionSetup } from '../server';
+import type { ClientConfig } from '../security/config';
+import { SecurityConfigError } from '../security/errors';
+import type { Security } from '../security/index';
+import { createRedirectServer, loadTlsCredentials } from '../security/transport';
+import { buildServer, type RunningServer, type VersionSetup } from '../server';
+import { type SecurityWiring, wireSecurity } from './security';
+import { readSecuritySettings } from './security-config';
 import type { VersionModule } from './types';
 
 export const CONFIG_FILE = 'fhirgen.config.json';
@@ -16,9 +26,20 @@ export interface ProjectOptions {
   versions: VersionModule[];
   /** Environment variables; default `process.env`. Tests pass `{ PORT: '0', STORE: 'memory' }`. */
   env?: NodeJS.ProcessEnv;
+  /** Clients added to the configured ones (tests register one with a secret they know). */
+  clients?: ClientConfig[];
 }
 
 export type { RunningServer };
+
+export interface RunningProject extends RunningServer {
+  /** Start-up warnings (plain HTTP without a trusted proxy, security off, ...). */
+  warnings: string[];
+  /** The security runtime, absent when security is off. */
+  security?: Security;
+  /** The plain-HTTP listener that only redirects to HTTPS, when configured. */
+  redirect?: { server: http.Server; url: string };
+}
 
 export function projectConfig(options: ProjectOptions): ServerConfig {
   const available = Object.fromEntries(
@@ -38,15 +59,90 @@ export function projectConfig(options: ProjectOptions): ServerConfig {
 export async function startProject(
   options: ProjectOptions,
   config: ServerConfig = projectConfig(options),
-): Promise<RunningServer> {
-  const versions: Record<string, VersionSetup> = {};
-  for (const version of options.versions) {
-    versions[version.binding.id] = {
-      binding: version.binding,
-      services: (store) => version.createServices({ store }),
+): Promise<RunningProject> {
+  const env = options.env ?? process.env;
+  const settings = readSecuritySettings(config.sections.security, env, options.projectDir);
+  const { transport } = settings;
+  // Key and certificate are checked before anything listens: a bad pair is a clear start-up error.
+  const credentials = transport.mode === 'https' ? loadTlsCredentials(transport.tls) : undefined;
+  const server = credentials
+    ? https.createServer({ ...credentials, minVersion: 'TLSv1.2' })
+    : http.createServer();
+  const port = await listen(server, config.port, config.host);
+  const url = `${credentials ? 'https' : 'http'}://${urlHost(config.host)}:${port}`;
+  let wiring: SecurityWiring | undefined;
+  try {
+    wiring = await wireSecurity(settings, url, config.publicUrl, options.clients);
+    const versions: Record<string, VersionSetup> = {};
+    for (const version of options.versions) {
+      versions[version.binding.id] = {
+        binding: version.binding,
+        services: (store) => version.createServices({ store }),
+      };
+    }
+    const built = buildServer({
+      config,
+      versions,
+      middleware: wiring.middleware,
+      ...(wiring.authorize === undefined ? {} : { authorize: wiring.authorize }),
+      ...(wiring.guard === undefined ? {} : { guard: wiring.guard }),
+      ...(wiring.capabilitySecurity === undefined ? {} : { capabilitySecurity: wiring.capabilitySecurity }),
+    });
+    // Which X-Forwarded-* headers to believe (client address for token binding, protocol for HSTS).
+    built.app.set('trust proxy', transport.trustProxy);
+    server.on('request', built.app);
+    const redirect =
+      credentials && transport.redirectPort !== undefined
+        ? await redirectListener(port, transport.redirectPort, config.host, transport.publicHost)
+        : undefined;
+    for (const id of config.versions) built.logger.info(`FHIR ${id} at ${url}${config.basePaths[id]}`);
+    const security = wiring.security;
+    const close = wiring.close;
+    return {
+      ...built,
+      server,
+      url,
+      warnings: wiring.warnings,
+      ...(security === undefined ? {} : { security }),
+      ...(redirect === undefined ? {} : { redirect }),
+      async close() {
+        await closeServer(server);
+        if (redirect) await closeServer(redirect.server);
+        built.store.close();
+        await close();
+      },
     };
+  } catch (error) {
+    await closeServer(server);
+    await wiring?.close();
+    throw error;
   }
-  return startServer({ config, versions });
+}
+
+async function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function redirectListener(httpsPort: number, port: number, host: string, publicHost?: string) {
+  const server = createRedirectServer(httpsPort, publicHost);
+  const bound = await listen(server, port, host);
+  return { server, url: `http://${urlHost(host)}:${bound}` };
+}
+
+function closeServer(server: http.Server | https.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** `npm start`: start, say where, stop cleanly on SIGINT/SIGTERM; a bad config exits 1 with its problems. */
@@ -59,7 +155,11 @@ export function runServer(options: ProjectOptions): void {
     return;
   }
   startProject(options, config).then((running) => {
+    for (const warning of running.warnings) process.stderr.write(`WARNING: ${warning}\n`);
     process.stdout.write(`FHIR server listening on ${running.url}\n`);
+    if (running.redirect) process.stdout.write(`  redirecting ${running.redirect.url} to HTTPS\n`);
+    if (running.security?.routes)
+      process.stdout.write(`  tokens from ${running.security.config.issuer}/auth/token\n`);
     for (const version of options.versions) {
       const base = running.url + (config.basePaths[version.binding.id] ?? '');
       if (config.versions.includes(version.binding.id)) {
@@ -78,7 +178,7 @@ export function runServer(options: ProjectOptions): void {
 }
 
 function fail(error: unknown): never {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof SecurityConfigError) {
     process.stderr.write(`${error.message}\nEdit ${CONFIG_FILE} or the environment and start again.\n`);
   } else {
     process.stderr.write(`The server could not start: ${(error as Error).message}\n`);

@@ -108,7 +108,13 @@ function entryFailure(response: FhirResponse, index: number): FhirHttpError {
     ...entry,
     diagnostics: `Bundle.entry[${index}]: ${entry.diagnostics ?? entry.code}`,
   }));
-  return new FhirHttpError(response.status, named.length > 0 ? named : `Bundle.entry[${index}] failed`);
+  // A refused entry refuses the transaction with the same challenge (RFC 6750 §3).
+  const challenge = response.headers['WWW-Authenticate'];
+  return new FhirHttpError(
+    response.status,
+    named.length > 0 ? named : `Bundle.entry[${index}] failed`,
+    challenge === undefined ? {} : { 'WWW-Authenticate': challenge },
+  );
 }
 
 /** Ids for the created entries, and the `urn:uuid:` fullUrls that now stand for them. */

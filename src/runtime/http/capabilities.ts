@@ -51,7 +51,9 @@ export function capabilityStatement(settings: HandlerSettings, baseUrl: string, 
         code !== 'history-system' || Object.values(settings.services).some((s) => s.history !== undefined),
     );
   // FHIR JSON has no empty arrays (https://hl7.org/fhir/R4/json.html), so empty lists are left out.
-  const rest: Record<string, unknown> = { mode: 'server', resource: resources };
+  const rest: Record<string, unknown> = { mode: 'server' };
+  if (settings.capabilitySecurity !== undefined) rest.security = settings.capabilitySecurity;
+  rest.resource = resources;
   if (system.length > 0) rest.interaction = system.map((code) => ({ code }));
   if (restOperations.size > 0) rest.operation = [...restOperations.values()];
   return {

@@ -9,6 +9,7 @@ import { FhirHttpError } from '../outcome';
 import type { ServiceMap } from '../service';
 import { bundleType, processBundle } from './bundle';
 import { capabilityStatement } from './capabilities';
+import { guarded, type ResourceGuard } from './guard';
 import { history } from './history';
 import { patch, read, remove, update, vread } from './instance';
 import { ReadWriteLock } from './lock';
@@ -37,6 +38,10 @@ export interface FhirHandlerOptions {
   onDropped?: (service: string, paths: string[]) => void;
   /** Called for every interaction, batch and transaction entries included; throws to refuse. */
   authorize?: AuthorizeHook;
+  /** Keeps what a caller sees and writes to what its token allows (patient compartments). */
+  guard?: ResourceGuard;
+  /** `rest.security` of the CapabilityStatement. */
+  capabilitySecurity?: unknown;
   maxBundleEntries?: number;
   /** Named in the capability statement. */
   software?: string;
@@ -63,6 +68,8 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
       ...(options.onDropped === undefined ? {} : { onDropped: options.onDropped }),
     },
     authorize: options.authorize,
+    guard: options.guard,
+    capabilitySecurity: options.capabilitySecurity,
     maxBundleEntries: options.maxBundleEntries ?? 1000,
   };
   const software = options.software ?? 'fhirgen';
@@ -88,6 +95,12 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
       if (route.operation !== undefined) info.operation = route.operation;
       await settings.authorize(info, request);
     }
+    const guard = settings.guard;
+    return guard === undefined || request.principal === undefined ? serve(call) : guarded(call, guard, serve);
+  };
+
+  const serve = (call: Call): Promise<FhirResponse> | FhirResponse => {
+    const { request, route } = call;
     switch (route.interaction) {
       case 'capabilities':
         return { status: 200, headers: {}, body: capabilityStatement(settings, request.baseUrl, software) };
@@ -115,6 +128,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
         return operation(call);
       case 'batch':
       case 'transaction':
+      case 'bundle':
         return processBundle(call, (entry) => dispatch(entry).catch(errorResponseFor(entry)));
     }
   };

@@ -8,6 +8,7 @@ import type { ServiceContext } from '../contracts';
 import { FhirHttpError, issue } from '../outcome';
 import type { ResourceService, ServiceMap } from '../service';
 import type { CastSettings } from './cast';
+import type { ResourceGuard } from './guard';
 import type { Preferences } from './negotiation';
 import type { Route } from './routes';
 import type { SearchParser } from './search-parser';
@@ -44,6 +45,10 @@ export interface HandlerSettings {
   updateCreate: boolean;
   cast: CastSettings;
   authorize: AuthorizeHook | undefined;
+  /** Resource-level access (patient compartments) for requests that carry a principal. */
+  guard: ResourceGuard | undefined;
+  /** The CapabilityStatement's `rest.security` (how to obtain a token), when the server is secured. */
+  capabilitySecurity: unknown;
   maxBundleEntries: number;
 }
 

@@ -1,0 +1,163 @@
+/**
+ * Resource-level access, on top of the per-interaction `authorize` hook: a caller whose scopes reach
+ * a type only inside a patient compartment (SMART `patient/` scopes) may see and write only the
+ * resources in it. Direct reads, search matches and `_include`/`_revinclude` results, history
+ * entries, and every batch/transaction entry (each is dispatched through here) are checked in this
+ * one place, so that no interaction can forget it. The handler stays free of security code: the
+ * rules come from the `ResourceGuard` the server is given.
+ */
+import type { ResourceJson } from '../binding';
+import { applyPatch, parsePatch } from '../json-patch';
+import { FhirHttpError } from '../outcome';
+import type { Call } from './settings';
+import type { FhirRequest, FhirResponse } from './types';
+
+export type GuardInteraction = 'read' | 'create' | 'update' | 'delete';
+
+export interface ResourceGuard {
+  /** Whether what the caller may do to `resourceType` depends on the resource itself (patient compartment). */
+  restricted(request: FhirRequest, resourceType: string, interaction: GuardInteraction): boolean;
+  /** Whether the caller may see (`read`) or write this resource. */
+  allows(request: FhirRequest, resource: ResourceJson, interaction: GuardInteraction): boolean;
+  /** Response headers of a refusal (the RFC 6750 challenge). */
+  challenge?: Record<string, string>;
+}
+
+export type Serve = (call: Call) => Promise<FhirResponse> | FhirResponse;
+
+export async function guarded(call: Call, guard: ResourceGuard, serve: Serve): Promise<FhirResponse> {
+  await checkWrite(call, guard);
+  const response = await serve(call);
+  return filterResponse(call, guard, response);
+}
+
+function refuse(guard: ResourceGuard, what: string): FhirHttpError {
+  return new FhirHttpError(403, `${what} is outside the token's patient compartment`, {
+    ...guard.challenge,
+  });
+}
+
+/** Writes are refused before they happen: the resource sent, and the one it replaces, must both be allowed. */
+async function checkWrite(call: Call, guard: ResourceGuard): Promise<void> {
+  const { route, request } = call;
+  const type = route.resourceType;
+  if (type === undefined) return;
+  const interaction = WRITES[route.interaction];
+  if (interaction === undefined || !guard.restricted(request, type, interaction)) return;
+  const body = request.body as ResourceJson | undefined;
+  if (route.interaction === 'create' || route.interaction === 'update') {
+    // A body of the wrong shape is left to the handler's own 400.
+    if (isResource(body) && !guard.allows(request, body, interaction))
+      throw refuse(guard, `The ${type} sent`);
+  }
+  if (route.id === undefined || route.interaction === 'create') return;
+  const current = await currentResource(call, type, route.id);
+  if (current === undefined) return;
+  if (!guard.allows(request, current, interaction)) throw refuse(guard, `${type}/${route.id}`);
+  if (route.interaction === 'patch') {
+    let patched: unknown;
+    try {
+      patched = applyPatch(current, parsePatch(body));
+    } catch {
+      return; // the handler answers the bad patch itself
+    }
+    if (isResource(patched) && !guard.allows(request, patched, interaction)) {
+      throw refuse(guard, `${type}/${route.id} as patched`);
+    }
+  }
+}
+
+const WRITES: Partial<Record<Call['route']['interaction'], GuardInteraction>> = {
+  create: 'create',
+  update: 'update',
+  patch: 'update',
+  delete: 'delete',
+};
+
+async function currentResource(call: Call, type: string, id: string): Promise<ResourceJson | undefined> {
+  const service = call.settings.services[type];
+  if (service?.read === undefined) return undefined;
+  try {
+    const found = await service.read(id, call.ctx);
+    return found === undefined || found === null ? undefined : toJson(found);
+  } catch (error) {
+    if (error instanceof FhirHttpError && (error.status === 404 || error.status === 410)) return undefined;
+    throw error;
+  }
+}
+
+function filterResponse(call: Call, guard: ResourceGuard, response: FhirResponse): FhirResponse {
+  if (response.status >= 400 || response.body === undefined) return response;
+  const { interaction, resourceType } = call.route;
+  const request = call.request;
+  if (interaction === 'read' || interaction === 'vread') {
+    if (resourceType === undefined || !guard.restricted(request, resourceType, 'read')) return response;
+    const json = toJson(response.body);
+    if (json !== undefined && !guard.allows(request, json, 'read')) {
+      throw refuse(guard, `${resourceType}/${String(json.id)}`);
+    }
+    return response;
+  }
+  if (interaction === 'search-type') return filterBundle(request, guard, response, true);
+  if (interaction.startsWith('history')) return filterBundle(request, guard, response, false);
+  return response;
+}
+
+interface Entry {
+  fullUrl?: string;
+  resource?: unknown;
+  search?: { mode?: string };
+}
+
+/**
+ * Search and history Bundles lose the entries the caller may not see (an `_include` of a type the
+ * scopes do not cover, another patient's resources). A search total would count the hidden matches,
+ * so it is left out when some were hidden.
+ */
+function filterBundle(
+  request: FhirRequest,
+  guard: ResourceGuard,
+  response: FhirResponse,
+  search: boolean,
+): FhirResponse {
+  const bundle = response.body as { entry?: Entry[]; total?: number };
+  if (!Array.isArray(bundle.entry)) return response;
+  let hiddenMatches = 0;
+  const entry = bundle.entry.filter((item) => {
+    if (item.search?.mode === 'outcome') return true;
+    const json = item.resource === undefined ? fromFullUrl(item.fullUrl) : toJson(item.resource);
+    const visible = json !== undefined && guard.allows(request, json, 'read');
+    if (!visible && item.search?.mode !== 'include') hiddenMatches += 1;
+    return visible;
+  });
+  if (entry.length === bundle.entry.length) return response;
+  const body: Record<string, unknown> = { ...bundle };
+  if (entry.length > 0) body.entry = entry;
+  else delete body.entry;
+  if (search) {
+    if (hiddenMatches > 0) delete body.total;
+  } else body.total = entry.length;
+  return { ...response, body };
+}
+
+/** A deleted version in a history Bundle has no resource: its type and id come from the fullUrl. */
+function fromFullUrl(fullUrl: string | undefined): ResourceJson | undefined {
+  const match = /([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(fullUrl ?? '');
+  return match ? { resourceType: match[1] as string, id: match[2] as string } : undefined;
+}
+
+function isResource(value: unknown): value is ResourceJson {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { resourceType?: unknown }).resourceType === 'string'
+  );
+}
+
+/** Class instances (what casting produced) serialise to their FHIR JSON. */
+function toJson(value: unknown): ResourceJson | undefined {
+  if (!isResource(value) && (typeof value !== 'object' || value === null)) return undefined;
+  const json: unknown = JSON.parse(JSON.stringify(value));
+  return isResource(json) ? json : undefined;
+}
