@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { fhirgen, installedProject, type StartedServer, startServer } from '../support/project';
+import { buildProject, fhirgen, installedProject, type StartedServer, startServer } from '../support/project';
 import { assertOutcome, request } from './helpers';
 
 const run = promisify(execFile);
@@ -61,6 +61,7 @@ describe('generated project, end to end', function () {
     writeFileSync(path.join(dir, 'src/server.ts'), '// a stale copy\n');
     const updated = await fhirgen(['generate', 'project', dir, '--update']);
     assert.equal(updated.code, 0, updated.stderr);
+    await buildProject(dir);
     server = await startServer(dir);
     base = server.url;
   });

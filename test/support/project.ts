@@ -73,6 +73,7 @@ async function makeProject(args: string[]): Promise<TestProject> {
   if (generated.code !== 0)
     throw new Error(`generate project failed (${generated.code}): ${generated.stderr}`);
   await npmInstall(dir);
+  await buildProject(dir);
   return { dir, output: generated.stdout + generated.stderr };
 }
 
@@ -117,9 +118,17 @@ export interface StartedServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `npm start`'s command, with PORT=0: resolves once the server prints the address it listens on. */
+/** `npm run build`: bundles the project's `src/` into `dist/server.js`, as `npm start` does first. */
+export async function buildProject(dir: string): Promise<void> {
+  await run('npm', ['run', 'build', '--silent'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+}
+
+/**
+ * What `npm start` runs after its build, with PORT=0; resolves once the server prints the address it
+ * listens on. Call `buildProject` after changing the project's sources.
+ */
 export function startServer(dir: string, env: NodeJS.ProcessEnv = {}): Promise<StartedServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/server.js'], {
     cwd: dir,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
