@@ -589,3 +589,40 @@ describe('search parser: errors name the parameter', () => {
     );
   });
 });
+
+describe('search parser: the example in src/runtime/search/README.md', () => {
+  it('gives the query the README shows', () => {
+    const query = accepted(
+      'Patient',
+      'name=pet,paul&birthdate=ge1970&birthdate=lt1980-06&_sort=-birthdate&_count=10',
+    );
+    assert.deepStrictEqual(query, {
+      resourceType: 'Patient',
+      params: [
+        {
+          name: 'name',
+          type: 'string',
+          values: [
+            { kind: 'string', raw: 'pet', value: 'pet', folded: 'pet' },
+            { kind: 'string', raw: 'paul', value: 'paul', folded: 'paul' },
+          ],
+        },
+        {
+          name: 'birthdate',
+          type: 'date',
+          values: [{ kind: 'date', raw: 'ge1970', prefix: 'ge', low: 0, high: 31535999999 }],
+        },
+        {
+          name: 'birthdate',
+          type: 'date',
+          values: [{ kind: 'date', raw: 'lt1980-06', prefix: 'lt', low: 328665600000, high: 331257599999 }],
+        },
+      ],
+      count: 10,
+      sort: [{ name: 'birthdate', descending: true }],
+      include: [],
+      revinclude: [],
+      ignored: [],
+    });
+  });
+});

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { PageCursor, SearchQuery } from '../../contracts';
 import type { FhirVersion, SearchTables } from '../table';
 import { type ConditionContext, paramCondition } from './conditions';
-import { collectIncludes, type IncludedResource } from './includes';
+import { collectIncludes } from './includes';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
 import { Aliases, all, type Sql, sql } from './sql';
 
@@ -71,11 +71,10 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
     if (backwards ? cameFrom : more) page.next = { direction: 'next', key: keyOf(last) };
     if (backwards ? more : cameFrom) page.previous = { direction: 'previous', key: keyOf(first) };
   }
-  const included = collectIncludes(db, query, page.matches, {
+  page.includes = collectIncludes(db, query, page.matches, {
     ...options,
     maxIncludes: options.maxIncludes ?? 1000,
   });
-  page.includes = included.map((resource: IncludedResource) => resource);
   return page;
 }
 
