@@ -5,7 +5,8 @@
  * Each server runs in its own process and autocannon in another; rounds are interleaved and the
  * median of each is printed. Figures, not assertions.
  *
- * BENCH_DURATION (seconds per run, default 10), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (50).
+ * BENCH_DURATION (seconds per run, default 10), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (50),
+ * BENCH_TARGETS (comma-separated subset of the targets below).
  * The same file is the server process when started as `server.bench.ts --serve <target>`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -220,24 +221,23 @@ function autocannon(url: string, args: string[]): Promise<Figures> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function main(): Promise<void> {
-  const targets: Target[] = ['fhirgen', 'fhirgen-map', 'express'];
-  if (existsSync(CORE_DIR)) targets.push('node-fhir-server-core');
+  const all: Target[] = ['fhirgen', 'fhirgen-map', 'express'];
+  if (existsSync(CORE_DIR)) all.push('node-fhir-server-core');
   else process.stdout.write('(node-fhir-server-core not installed in bench/.cache; skipped)\n');
+  // BENCH_TARGETS=fhirgen,express runs a subset.
+  const wanted = process.env.BENCH_TARGETS?.split(',');
+  const targets = wanted === undefined ? all : all.filter((target) => wanted.includes(target));
   const body = JSON.stringify(benchPatient());
   process.stdout.write(
     `Patient body ${body.length} bytes, ${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS} rounds\n`,
   );
+  // node-fhir-server-core routes by version number (https://github.com/bluehalo/node-fhir-server-core).
+  const base = (port: number, target: Target) =>
+    `http://127.0.0.1:${port}${target === 'node-fhir-server-core' ? '/4_0_1' : '/r4'}`;
+  const postBody = ['-m', 'POST', '-H', 'content-type=application/fhir+json', '-b', body];
   const scenarios: Record<string, (port: number, target: Target) => Promise<Figures>> = {
-    read: (port: number) => autocannon(`http://127.0.0.1:${port}/r4/Patient/${PATIENT_ID}`, []),
-    create: (port: number) =>
-      autocannon(`http://127.0.0.1:${port}/r4/Patient`, [
-        '-m',
-        'POST',
-        '-H',
-        'content-type=application/fhir+json',
-        '-b',
-        body,
-      ]),
+    read: (port, target) => autocannon(`${base(port, target)}/Patient/${PATIENT_ID}`, []),
+    create: (port, target) => autocannon(`${base(port, target)}/Patient`, postBody),
   };
   const results = new Map<string, Figures[]>();
   for (let round = 0; round < ROUNDS; round++) {
@@ -258,12 +258,12 @@ async function main(): Promise<void> {
 }
 
 function report(results: Map<string, Figures[]>, targets: Target[]): void {
+  const medianRps = (key: string) => median((results.get(key) ?? []).map((figures) => figures.rps));
   for (const scenario of ['read', 'create']) {
-    const base = median((results.get(`${scenario} express`) ?? []).map((figures) => figures.rps));
-    const ours = median((results.get(`${scenario} fhirgen-map`) ?? []).map((figures) => figures.rps));
+    const express = medianRps(`${scenario} express`);
     for (const target of targets) {
       const runs = results.get(`${scenario} ${target}`) ?? [];
-      const rps = median(runs.map((figures) => figures.rps));
+      const rps = medianRps(`${scenario} ${target}`);
       const p99 = median(runs.map((figures) => figures.p99));
       const bad = runs.reduce((sum, figures) => sum + figures.non2xx + figures.errors, 0);
       const statuses: Record<string, number> = {};
@@ -273,11 +273,14 @@ function report(results: Map<string, Figures[]>, targets: Target[]): void {
       }
       const timeouts = runs.reduce((sum, figures) => sum + figures.timeouts, 0);
       const detail = bad > 0 ? ` [statuses ${JSON.stringify(statuses)}, timeouts ${timeouts}]` : '';
-      const vsExpress = base > 0 ? (rps / base).toFixed(2) : '-';
-      const fhirgenVs =
-        !target.startsWith('fhirgen') && rps > 0 ? ` (fhirgen-map ${(ours / rps).toFixed(2)}x this)` : '';
+      const vsExpress = express > 0 ? `${(rps / express).toFixed(2)}x express` : '';
+      const ours = (['fhirgen', 'fhirgen-map'] as const)
+        .filter((name) => target !== name && targets.includes(name) && rps > 0)
+        .map((name) => `${name} ${(medianRps(`${scenario} ${name}`) / rps).toFixed(2)}x`);
+      const versus =
+        target.startsWith('fhirgen') || ours.length === 0 ? '' : `  (vs this: ${ours.join(', ')})`;
       process.stdout.write(
-        `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(7)} req/s  p99 ${String(p99).padStart(4)} ms  ${vsExpress}x express  non-2xx/errors ${bad}${detail}${fhirgenVs}\n`,
+        `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(6)} req/s  p99 ${String(p99).padStart(5)} ms  ${vsExpress}  non-2xx/errors ${bad}${detail}${versus}\n`,
       );
     }
   }

@@ -54,16 +54,27 @@ export function createFhirApp(options: FhirAppOptions): Express {
     app.use(version.basePath, ...(version.middleware ?? []), fhirRoute(version, options));
   }
   app.use((req: Request, res: Response) => {
-    const mime = options.versions[0]?.handler.binding.mimeType ?? 'application/fhir+json';
-    send(res, { ...errorResponse(new FhirHttpError(404, `No FHIR endpoint at ${req.path}`)) }, mime);
+    const error = new FhirHttpError(404, `No FHIR endpoint at ${req.path}`);
+    send(res, errorResponse(error), mimeFor(options.versions, req.originalUrl));
   });
   // Express calls this for errors thrown by middleware; the answer stays an OperationOutcome.
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const known = error instanceof FhirHttpError;
     if (!known) options.logger?.error({ err: error, reqId: res.locals.requestId }, 'middleware failed');
-    send(res, errorResponse(known ? error : new Error('internal')), 'application/fhir+json');
+    send(
+      res,
+      errorResponse(known ? error : new Error('internal')),
+      mimeFor(options.versions, req.originalUrl),
+    );
   });
   return app;
+}
+
+/** The JSON media type of the version a URL falls under (DSTU2's differs), for errors outside the handlers. */
+function mimeFor(versions: MountedVersion[], url: string): string {
+  const path = url.split('?')[0] ?? '';
+  const version = versions.find(({ basePath }) => path === basePath || path.startsWith(`${basePath}/`));
+  return version?.handler.binding.mimeType ?? 'application/fhir+json';
 }
 
 function fhirRoute(version: MountedVersion, options: FhirAppOptions): RequestHandler {
