@@ -8,11 +8,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FhirgenError } from '../errors';
+import { generateDevCertificate } from '../runtime/security/dev-cert';
 import { type WriteResult, writeFiles } from '../write/index';
 import { mergePackageJson } from './json-files';
 import { readManifest } from './manifest';
 import type { ProjectChoices } from './options';
 import { type ProjectPlan, planProject } from './plan';
+import { DEV_KEY_FILE, type NewClient, newClient } from './security';
 
 export interface GenerateProjectOptions {
   dir: string;
@@ -30,6 +32,8 @@ export interface GenerateProjectResult {
   written: WriteResult;
   /** Whether the project existed before (an update). */
   updated: boolean;
+  /** The client registered in a new config: its secret is shown once and stored nowhere. */
+  client?: NewClient;
 }
 
 export function generateProject(options: GenerateProjectOptions): GenerateProjectResult {
@@ -50,7 +54,18 @@ export function generateProject(options: GenerateProjectOptions): GenerateProjec
   progress(
     `planning ${choices.versions.join(', ')} with ${choices.resources ? choices.resources.join(', ') : 'every resource type'}`,
   );
-  const plan = planProject({ choices, fhirgenVersion: options.fhirgenVersion });
+  // A config file is written once: only then is there a new client whose secret the user must see.
+  const client = existsSync(path.join(dir, 'fhirgen.config.json')) ? undefined : newClient();
+  const certificate =
+    choices.https === true && !existsSync(path.join(dir, DEV_KEY_FILE))
+      ? generateDevCertificate()
+      : undefined;
+  const plan = planProject({
+    choices,
+    fhirgenVersion: options.fhirgenVersion,
+    ...(client === undefined ? {} : { client: { clientId: client.clientId, secretHash: client.secretHash } }),
+    ...(certificate === undefined ? {} : { certificate }),
+  });
   checkResourcesKnown(plan, choices);
   const files = new Map([...plan.files].map(([relative, file]) => [relative, file.text]));
   const packageFile = path.join(dir, 'package.json');
@@ -63,7 +78,12 @@ export function generateProject(options: GenerateProjectOptions): GenerateProjec
     isUserOwned: (relative) => relative !== 'package.json' && plan.files.get(relative)?.owner === 'user',
     managedDirs: plan.managedDirs,
   });
-  return { plan, written, updated: recorded !== undefined };
+  return {
+    plan,
+    written,
+    updated: recorded !== undefined,
+    ...(client === undefined || !written.written.includes('fhirgen.config.json') ? {} : { client }),
+  };
 }
 
 function resolveChoices(

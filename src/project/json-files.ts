@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProjectView } from '../emit/server/view-model';
+import { type NewClient, securitySection } from './security';
 import { FHIRGEN_ROOT } from './sources';
 
 /** Packages the copied runtime needs at run time, and the tools its scripts use. */
@@ -63,6 +64,7 @@ export function packageJsonObject(view: ProjectView): Record<string, unknown> {
       dev: 'node --import tsx --watch src/server.ts',
       test: 'mocha',
       typecheck: 'tsc --noEmit',
+      'client:add': 'node --import tsx src/runtime/app/add-client.ts',
     },
     dependencies: pick(RUNTIME_DEPENDENCIES, ranges),
     devDependencies: pick(DEV_DEPENDENCIES, ranges),
@@ -110,7 +112,10 @@ export function tsconfigJson(): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-export function defaultConfig(view: ProjectView): string {
+export function defaultConfig(
+  view: ProjectView,
+  security: { https: boolean; client?: Omit<NewClient, 'secret'> } = { https: false },
+): string {
   const config = {
     port: 8080,
     host: '127.0.0.1',
@@ -119,6 +124,7 @@ export function defaultConfig(view: ProjectView): string {
     store: { kind: 'sqlite', path: 'data/fhir.sqlite' },
     bodyLimit: '1mb',
     logLevel: 'info',
+    security: securitySection(security.https, security.client),
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }

@@ -13,6 +13,8 @@ export interface ProjectChoices {
   resources?: string[];
   /** The npm package name of the project. */
   name: string;
+  /** Generated with `--https`: a development certificate pair and a config that uses it. */
+  https?: boolean;
 }
 
 /** Versions in the package table's order (DSTU2, STU3, R4), so that recorded choices are stable. */

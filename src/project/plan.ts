@@ -17,6 +17,7 @@ import type { FhirVersionId } from '../ir/types';
 import { defaultConfig, packageJson, tsconfigJson } from './json-files';
 import { MANIFEST_FILE, type ProjectManifest, renderManifest } from './manifest';
 import type { ProjectChoices } from './options';
+import { DEFAULT_CLIENT_ID, DEV_CERT_FILE, DEV_KEY_FILE, type NewClient } from './security';
 import { readJsonSource, readModelSources, readRuntimeSources } from './sources';
 
 export type Owner = 'generator' | 'user';
@@ -40,6 +41,9 @@ export interface PlanInputs {
   /** Sources, injectable for tests; default: fhirgen's own `src/runtime` and `generated/`. */
   runtime?: Map<string, string>;
   models?: (version: FhirVersionId) => Map<string, string>;
+  /** The new project's client (its secret hashed) and, with `--https`, its development certificate. */
+  client?: Omit<NewClient, 'secret'>;
+  certificate?: { keyPem: string; certPem: string };
 }
 
 export function planProject(inputs: PlanInputs): ProjectPlan {
@@ -85,15 +89,24 @@ export function planProject(inputs: PlanInputs): ProjectPlan {
   }
   generator('src/fhir/versions.ts', renderTemplate('versions.ts', view));
   generator('src/server.ts', renderTemplate('server.ts', view));
-  generator('test/smoke.test.ts', renderTemplate('smoke.test.ts', view));
+  const https = choices.https === true;
+  const docs = { ...view, https, clientId: inputs.client?.clientId ?? DEFAULT_CLIENT_ID };
+  generator('test/smoke.test.ts', renderTemplate('smoke.test.ts', docs));
   generator(
     '.mocharc.json',
     `${JSON.stringify({ require: ['tsx/cjs'], extension: ['ts'], spec: ['test/**/*.test.ts'], timeout: 20000 }, null, 2)}\n`,
   );
   generator('tsconfig.json', tsconfigJson());
   user('package.json', packageJson(view));
-  user('fhirgen.config.json', defaultConfig(view));
-  user('README.md', renderTemplate('README.md', view));
+  user(
+    'fhirgen.config.json',
+    defaultConfig(view, { https, ...(inputs.client === undefined ? {} : { client: inputs.client }) }),
+  );
+  user('README.md', renderTemplate('README.md', docs));
+  if (inputs.certificate !== undefined) {
+    user(DEV_KEY_FILE, inputs.certificate.keyPem);
+    user(DEV_CERT_FILE, inputs.certificate.certPem);
+  }
   user('.gitignore', renderTemplate('gitignore', view));
 
   const manifest: ProjectManifest = {

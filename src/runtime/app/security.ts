@@ -6,6 +6,7 @@
  * `patient/` scopes see and write, the CapabilityStatement's `rest.security`, and the start-up
  * warnings.
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RequestHandler } from 'express';
 import type { VersionBinding } from '../binding';
@@ -56,6 +57,7 @@ export async function wireSecurity(
     keyFile: path.join(settings.stateDir, 'signing-key.json'),
     clients: [...(settings.options.clients ?? []), ...extraClients],
   };
+  mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
   const security = await createSecurity(options, {
     stateFile: path.join(settings.stateDir, 'tokens.sqlite'),
     audit: settings.auditLog === 'stderr' ? process.stderr : settings.auditLog,
