@@ -2,8 +2,6 @@
  * The validators of one FHIR version, ready to use: `validate(json)` for any resource, `validateAs(type,
  * json)` for one type. The schema document sits next to this file; validators compile at first use.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SchemaDocument } from './document';
 import { FhirValidator, type ValidationResult } from './validator';
 
@@ -15,8 +13,12 @@ export const SCHEMA_FILE = 'fhir.schema.json';
 
 let shared: FhirValidator | undefined;
 
+/**
+ * A static `require` of the JSON file, so that bundlers (a generated project's `npm start` bundles with
+ * esbuild) carry the schema along, and the type checker does not infer types from megabytes of data.
+ */
 export function loadSchemaDocument(): SchemaDocument {
-  return JSON.parse(readFileSync(join(__dirname, SCHEMA_FILE), 'utf8')) as SchemaDocument;
+  return require('./fhir.schema.json') as SchemaDocument;
 }
 
 /** The version's validator, created on first call and shared afterwards. */
