@@ -141,6 +141,13 @@ async function serve(target: Target): Promise<void> {
   }
   // Exit cleanly on SIGTERM so that `node --cpu-prof` can write its profile.
   process.on('SIGTERM', () => process.exit(0));
+  // SIGUSR2: print the CPU time used since the last one (microseconds), which machine load does not skew.
+  let cpuMark = process.cpuUsage();
+  process.on('SIGUSR2', () => {
+    const used = process.cpuUsage(cpuMark);
+    cpuMark = process.cpuUsage();
+    process.stdout.write(`cpu ${used.user + used.system}\n`);
+  });
   const server = listen(0);
   server.once('listening', () => {
     process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
@@ -170,6 +177,9 @@ interface Figures {
   errors: number;
   timeouts: number;
   statuses: Record<string, number>;
+  requests: number;
+  /** Server CPU microseconds per request. */
+  cpuPerRequest: number;
 }
 
 async function startTarget(target: Target): Promise<{ child: ChildProcess; port: number }> {
@@ -183,6 +193,16 @@ async function startTarget(target: Target): Promise<{ child: ChildProcess; port:
     child.once('exit', (code) => reject(new Error(`${target} server exited with ${code}`)));
   });
   return { child, port };
+}
+
+/** The server process's CPU time since the previous call, in microseconds. */
+function cpuSinceLast(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.stdout?.once('data', (chunk) =>
+      resolve(Number(/cpu (\d+)/.exec(String(chunk))?.[1] ?? Number.NaN)),
+    );
+    child.kill('SIGUSR2');
+  });
 }
 
 function autocannon(url: string, args: string[]): Promise<Figures> {
@@ -200,6 +220,8 @@ function autocannon(url: string, args: string[]): Promise<Figures> {
         const result = JSON.parse(out);
         resolve({
           rps: result.requests.average,
+          requests: result.requests.total,
+          cpuPerRequest: 0,
           p99: result.latency.p99,
           non2xx: result.non2xx,
           errors: result.errors,
@@ -245,7 +267,9 @@ async function main(): Promise<void> {
       const { child, port } = await startTarget(target);
       try {
         for (const [name, run] of Object.entries(scenarios)) {
+          await cpuSinceLast(child);
           const figures = await run(port, target);
+          figures.cpuPerRequest = (await cpuSinceLast(child)) / Math.max(1, figures.requests);
           const key = `${name} ${target}`;
           results.set(key, [...(results.get(key) ?? []), figures]);
         }
@@ -265,6 +289,7 @@ function report(results: Map<string, Figures[]>, targets: Target[]): void {
       const runs = results.get(`${scenario} ${target}`) ?? [];
       const rps = medianRps(`${scenario} ${target}`);
       const p99 = median(runs.map((figures) => figures.p99));
+      const cpu = median(runs.map((figures) => figures.cpuPerRequest));
       const bad = runs.reduce((sum, figures) => sum + figures.non2xx + figures.errors, 0);
       const statuses: Record<string, number> = {};
       for (const figures of runs) {
@@ -280,7 +305,7 @@ function report(results: Map<string, Figures[]>, targets: Target[]): void {
       const versus =
         target.startsWith('fhirgen') || ours.length === 0 ? '' : `  (vs this: ${ours.join(', ')})`;
       process.stdout.write(
-        `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(6)} req/s  p99 ${String(p99).padStart(5)} ms  ${vsExpress}  non-2xx/errors ${bad}${detail}${versus}\n`,
+        `${scenario.padEnd(7)} ${target.padEnd(22)} ${rps.toFixed(0).padStart(6)} req/s  p99 ${String(p99).padStart(5)} ms  cpu ${cpu.toFixed(0).padStart(4)} us/req  ${vsExpress}  non-2xx/errors ${bad}${detail}${versus}\n`,
       );
     }
   }
