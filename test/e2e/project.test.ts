@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildProject, fhirgen, installedProject, type StartedServer, startServer } from '../support/project';
-import { assertOutcome, request } from './helpers';
+import { assertOutcome, request as send } from './helpers';
+import { clientSecretOf, clientToken } from './security-support';
 
 const run = promisify(execFile);
 
@@ -48,9 +49,14 @@ describe('generated project, end to end', function () {
   let server: StartedServer;
   let base: string;
   const edited = new Map<string, string>();
+  // The server is secured: every request but /metadata carries the token of the generated client.
+  let token = '';
+  const request: typeof send = (url, init = {}) =>
+    send(url, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
 
   before(async () => {
-    ({ dir } = await installedProject(['--name', 'e2e-server']));
+    const project = await installedProject(['--name', 'e2e-server']);
+    dir = project.dir;
     for (const [file, [from, to]] of Object.entries(EDITS)) {
       const target = path.join(dir, file);
       const text = readFileSync(target, 'utf8');
@@ -64,6 +70,7 @@ describe('generated project, end to end', function () {
     await buildProject(dir);
     server = await startServer(dir);
     base = server.url;
+    token = await clientToken(base, 'admin', clientSecretOf(project.output));
   });
 
   after(async () => {
@@ -345,7 +352,7 @@ describe('generated project, end to end', function () {
     it('talks to a FHIR client library', async () => {
       // fhir-kit-client 2 is an ES module.
       const { Client } = await import('fhir-kit-client');
-      const client = new Client({ baseUrl: url('') });
+      const client = new Client({ baseUrl: url(''), bearerToken: token });
       const created = (await client.create({
         resourceType: 'Patient',
         body: { resourceType: 'Patient', name: [{ family: 'Kit' }] },
