@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fingerprintOf } from '../../src/runtime/security/fingerprint';
@@ -33,6 +33,7 @@ import { basic, clientSecretOf, clientToken, type Received, SECURE_PROJECT, send
 const run = promisify(execFile);
 const ISSUER = 'https://secure-server.test';
 /** The matrix runs over plain HTTP (the project's https transport is tested on its own below). */
+const TOKEN_LIMIT = 200;
 const HTTP_ENV = { TRANSPORT: 'http', TOKEN_ISSUER: ISSUER, LOG_LEVEL: 'warn' };
 
 /** Clients a user adds with `npm run client:add`, and the secrets it printed once. */
@@ -79,6 +80,11 @@ describe('generated project security, end to end', function () {
       });
       secrets[clientId] = clientSecretOf(stdout);
     }
+    // The token endpoint allows 30 requests a minute per address by default; these tests ask more.
+    const configFile = path.join(dir, 'fhirgen.config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    config.security.tokenRateLimit = { limit: TOKEN_LIMIT, windowSeconds: 60 };
+    writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
     server = await startServer(dir, HTTP_ENV);
     base = server.url;
     const admin = await token('admin');
@@ -391,6 +397,25 @@ describe('generated project security, end to end', function () {
       assert.equal((await get('/r4/Observation', issued)).status, 200);
     });
 
+    it('limits the token endpoint per address: 429 with Retry-After beyond the configured rate', async () => {
+      let reply: Received | undefined;
+      for (let attempt = 0; attempt <= TOKEN_LIMIT; attempt += 1) {
+        reply = await send(`${base}/auth/token`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basic('admin', 'wrong'),
+          },
+          body: 'grant_type=client_credentials',
+          localAddress: '127.0.0.4',
+        });
+        if (attempt < TOKEN_LIMIT) assert.equal(reply.status, 401, `attempt ${attempt}: ${reply.text}`);
+      }
+      assert.equal(reply?.status, 429);
+      assert.ok(Number(reply?.headers['retry-after']) >= 1);
+      assert.equal(reply?.json().error, 'slow_down');
+    });
+
     it('answers 200 to the revocation of an unknown or malformed token', async () => {
       assert.equal((await form('/auth/revoke', `token=${randomUUID()}`, 'searcher')).status, 200);
       assert.equal((await form('/auth/revoke', 'token=a.b.c', 'searcher')).status, 200);
@@ -490,6 +515,33 @@ describe('generated project security, end to end', function () {
       assert.equal(reply.status, 301);
       assert.equal(reply.headers.location, `${secure?.url}/r4/Patient?name=x`);
       assert.equal(reply.headers['strict-transport-security'], undefined);
+    });
+  });
+
+  describe('start-up', () => {
+    it('refuses to start with an unreadable certificate, naming the setting', async () => {
+      await assert.rejects(
+        startServer(dir, { TRANSPORT: 'https', TLS_CERT_FILE: path.join(dir, 'certs/missing.pem') }),
+        /exited with 1[\s\S]*tls\.cert: cannot read .*missing\.pem \(ENOENT\)/,
+      );
+    });
+
+    it('refuses to start with a key that does not belong to the certificate', async () => {
+      const { generateDevCertificate } = await import('../../src/runtime/security/dev-cert');
+      await assert.rejects(
+        startServer(dir, { TRANSPORT: 'https', TLS_KEY_PEM: generateDevCertificate().keyPem }),
+        /exited with 1[\s\S]*the private key does not belong to the certificate/,
+      );
+    });
+
+    it('warns when security is turned off, and then serves without a token', async () => {
+      const open = await startServer(dir, { ...HTTP_ENV, SECURITY: 'off' });
+      try {
+        assert.match(open.output(), /WARNING: security is OFF/);
+        assert.equal((await send(`${open.url}/r4/Patient/p1`)).status, 200);
+      } finally {
+        await open.stop();
+      }
     });
   });
 
