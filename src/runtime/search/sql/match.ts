@@ -6,7 +6,7 @@
  */
 import type { SearchPrefix } from '../../contracts';
 import type { NumberValue, QuantityValue, ReferenceValue, TokenValue, TypedValue } from '../types';
-import { any, likeEscape, not, type Sql, sql } from './sql';
+import { likeEscape, not, type Sql, sql } from './sql';
 
 export class SearchUnsupportedError extends Error {
   constructor(
@@ -98,10 +98,12 @@ function rangeMatch(prefix: SearchPrefix, tl: string, th: string, range: { low: 
       return sql(`${th} > ?`, sh);
     case 'lt':
       return sql(`${tl} < ?`, sl);
+    // ge = above OR contained, written so that its first term is a range an index can serve:
+    // th >= sl AND (th > sh OR tl >= sl) selects exactly the same rows. le likewise.
     case 'ge':
-      return any([sql(`${th} > ?`, sh), contained]);
+      return sql(`${th} >= ? AND (${th} > ? OR ${tl} >= ?)`, sl, sh, sl);
     case 'le':
-      return any([sql(`${tl} < ?`, sl), contained]);
+      return sql(`${tl} <= ? AND (${tl} < ? OR ${th} <= ?)`, sh, sl, sh);
     case 'sa':
       return sql(`${tl} > ?`, sh);
     case 'eb':
