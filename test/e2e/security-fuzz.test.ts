@@ -349,6 +349,8 @@ interface Answer {
 
 function sendOne(agent: http.Agent, base: string, request: FuzzRequest, token: string): Promise<Answer> {
   const headers = { ...request.headers };
+  // Framed like any client frames a body (Node would send a DELETE body unframed).
+  if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
   if (headers.authorization === 'VALID') headers.authorization = `Bearer ${token}`;
   return new Promise((resolve, reject) => {
     const req = http.request(

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type RunningProject, startProject } from '../../src/runtime/app/run';
@@ -203,6 +204,24 @@ describe('a started project with security on', function () {
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.resourceType, 'OperationOutcome');
     assert.equal((await s.call('/.well-known/smart-configuration')).status, 200);
+  });
+
+  it("answers what Node's HTTP parser refuses with a 400 OperationOutcome", async () => {
+    const { port } = new URL(s.project.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        socket.write('GET /r4/metadata HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n');
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(raw, /Content-Type: application\/fhir\+json/);
+    assert.match(raw, /"resourceType":"OperationOutcome"/);
   });
 
   it('refuses an explicit _include target outside the scopes with 403 insufficient_scope', async () => {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { ConfigError, loadConfig, type ServerConfig } from '../config';
 import type { ClientConfig } from '../security/config';
 import { SecurityConfigError } from '../security/errors';
@@ -68,6 +69,7 @@ export async function startProject(
   const server = credentials
     ? https.createServer({ ...credentials, minVersion: 'TLSv1.2' })
     : http.createServer();
+  server.on('clientError', answerClientError);
   const port = await listen(server, config.port, config.host);
   const url = `${credentials ? 'https' : 'http'}://${urlHost(config.host)}:${port}`;
   let wiring: SecurityWiring | undefined;
@@ -117,6 +119,28 @@ export async function startProject(
     await wiring?.close();
     throw error;
   }
+}
+
+/**
+ * Requests Node's HTTP parser refuses (malformed framing, oversized headers) never reach Express:
+ * they too get an OperationOutcome rather than Node's bare 400 (Node's "clientError" event).
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // As Node's own handler: answer unless a response on this socket has already begun.
+  const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || pending?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  const body = JSON.stringify({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code: 'invalid', diagnostics: 'The request is not valid HTTP' }],
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/fhir+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {
