@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { VersionBinding } from '../../src/runtime/binding';
 import { FhirHttpError } from '../../src/runtime/outcome';
 import { createSearchParser, createStoreSearchEngine } from '../../src/runtime/search/adapters';
-import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
+import { createSearchIndexer, reindexStore } from '../../src/runtime/search/sql/indexer';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import { r4Binding } from './fixtures/binding';
 import { TABLES } from './fixtures/search/tables';
@@ -108,6 +108,36 @@ describe('search adapters for the server core', () => {
       assert.throws(
         () => store.search(unsupported),
         (error: unknown) => error instanceof FhirHttpError && error.status === 400,
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('search index lifecycle', () => {
+  it('answers a search before the first write, and indexes data written before the indexer', () => {
+    const store = new SqliteStore({
+      location: ':memory:',
+      searchEngine: createStoreSearchEngine('r4', TABLES),
+    });
+    try {
+      const parser = createSearchParser({ versions: { r4: TABLES }, defaultCount: 20, maxCount: 100 });
+      const query = parser.parse({
+        resourceType: 'Patient',
+        params: [['gender', 'male']],
+        lenient: false,
+        binding,
+      });
+      assert.deepEqual(store.search(query).match, []);
+      store.create('Patient', { resourceType: 'Patient', id: 'a', gender: 'male' });
+      store.create('Patient', { resourceType: 'Patient', id: 'b', gender: 'male' });
+      store.delete('Patient', 'b');
+      assert.deepEqual(store.search(query).match, [], 'nothing is indexed without the hook');
+      assert.equal(reindexStore(store.db, createSearchIndexer({ versions: { r4: TABLES } })), 1);
+      assert.deepEqual(
+        store.search(query).match.map((r) => r.id),
+        ['a'],
       );
     } finally {
       store.close();

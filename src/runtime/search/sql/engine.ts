@@ -8,6 +8,7 @@ import type { PageCursor, SearchQuery } from '../../contracts';
 import type { FhirVersion, SearchTables } from '../table';
 import { type ConditionContext, paramCondition } from './conditions';
 import { collectIncludes } from './includes';
+import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
 import { Aliases, all, type Sql, sql } from './sql';
 
@@ -39,7 +40,14 @@ interface PageRow {
   [key: string]: unknown;
 }
 
+/** Databases whose index tables are known to exist: a search may come before the first write. */
+const prepared = new WeakSet<Database.Database>();
+
 export function searchStore(db: Database.Database, query: SearchQuery, options: EngineOptions): SearchPage {
+  if (!prepared.has(db)) {
+    createIndexTables(db);
+    prepared.add(db);
+  }
   const context: ConditionContext = {
     version: options.version,
     tables: options.tables,

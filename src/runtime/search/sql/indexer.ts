@@ -62,6 +62,27 @@ export function createSearchIndexer(options: IndexerOptions): IndexHook {
   };
 }
 
+/**
+ * Indexes every current resource again, in one transaction: for a store that holds data written
+ * before the indexer was plugged in, or after the search tables changed (a regenerated project).
+ */
+export function reindexStore(db: Database.Database, hook: IndexHook): number {
+  const rows = db.prepare('SELECT resource_type, id, json FROM resources WHERE deleted = 0').all() as {
+    resource_type: string;
+    id: string;
+    json: string;
+  }[];
+  db.transaction(() => {
+    for (const row of rows) {
+      hook(
+        { kind: 'update', resourceType: row.resource_type, id: row.id, resource: JSON.parse(row.json) },
+        db,
+      );
+    }
+  })();
+  return rows.length;
+}
+
 /** Creates the index tables; the hook calls it itself, but a store may call it up front. */
 export function createIndexTables(db: Database.Database): void {
   db.exec(indexSchema());
