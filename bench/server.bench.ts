@@ -23,6 +23,7 @@ import type { ResourceService } from '../src/runtime/service';
 import type { SqliteStore } from '../src/runtime/store/sqlite-store';
 import { storeServices } from '../src/runtime/store/store-service';
 import { r4Binding } from '../test/runtime/fixtures/binding';
+import { generatedBinding } from '../test/runtime/fixtures/generated';
 
 const ROOT = path.resolve(__dirname, '..');
 const CORE_DIR = path.join(__dirname, '.cache', 'node_modules', '@asymmetrik', 'node-fhir-server-core');
@@ -74,6 +75,16 @@ function benchPatient(): ResourceJson {
  * `fhirgen-map`: the same runtime over a service keeping resources in a Map, which is what the other
  * two do, so that the runtime's own cost shows apart from the store's.
  */
+/**
+ * The real R4 binding (generated classes and schemas) unless BENCH_BINDING=fixture asks for the small
+ * hand-written one of the tests.
+ */
+function benchBinding() {
+  const binding = process.env.BENCH_BINDING === 'fixture' ? r4Binding : generatedBinding('r4');
+  process.stderr.write(`(${process.env.BENCH_BINDING === 'fixture' ? 'fixture' : 'generated'} R4 binding)\n`);
+  return binding;
+}
+
 type Target = 'fhirgen' | 'fhirgen-map' | 'express' | 'node-fhir-server-core';
 
 /** A service holding resources in memory, as node-fhir-server-core's examples do. */
@@ -115,7 +126,7 @@ async function serve(target: Target): Promise<void> {
       target === 'fhirgen' ? storeServices(store, ['Patient']) : { Patient: map };
     const { app, store } = buildServer({
       config,
-      versions: { r4: { binding: r4Binding, services } },
+      versions: { r4: { binding: benchBinding(), services } },
       logger: pino({ level: 'warn' }),
     });
     store.update('Patient', PATIENT_ID, patient, { allowCreate: true });
