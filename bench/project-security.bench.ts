@@ -41,7 +41,7 @@ async function serve(security: 'on' | 'off'): Promise<void> {
   writeFileSync(
     path.join(dir, 'fhirgen.config.json'),
     JSON.stringify({
-      security: { clients: [{ clientId: 'bench', secretHash, scopes: ['system/Patient.rs'] }] },
+      security: { clients: [{ clientId: 'bench', secretHash, scopes: ['system/Patient.cruds'] }] },
     }),
   );
   const binding = generatedBinding('r4');
