@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { generateDevCertificate } from '../../src/runtime/security/dev-cert';
 import { fingerprintOf } from '../../src/runtime/security/fingerprint';
 import { SqliteTokenStore } from '../../src/runtime/security/sqlite-token-store';
 import {
@@ -527,7 +528,6 @@ describe('generated project security, end to end', function () {
     });
 
     it('refuses to start with a key that does not belong to the certificate', async () => {
-      const { generateDevCertificate } = await import('../../src/runtime/security/dev-cert');
       await assert.rejects(
         startServer(dir, { TRANSPORT: 'https', TLS_KEY_PEM: generateDevCertificate().keyPem }),
         /exited with 1[\s\S]*the private key does not belong to the certificate/,

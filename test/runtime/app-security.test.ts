@@ -330,6 +330,36 @@ describe('a started project with security on', function () {
       assert.equal((await s.call(`/r4/Observation/${own}`, admin)).body.subject.reference, 'Patient/p1');
     });
 
+    it("does not hand out another patient's resource as the match of a conditional create", async () => {
+      const body = JSON.stringify({
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'y' },
+        subject: { reference: 'Patient/p1' },
+      });
+      const control = await s.call('/r4/Observation', admin, {
+        method: 'POST',
+        body,
+        headers: { 'if-none-exist': `_id=${others}` },
+      });
+      assert.equal(control.status, 200);
+      assert.equal(control.body.id, others);
+      const refused = await s.call('/r4/Observation', patient, {
+        method: 'POST',
+        body,
+        headers: { 'if-none-exist': `_id=${others}` },
+      });
+      assertRefused(refused, 403, 'insufficient_scope');
+    });
+
+    it('drops the total of a patient-scoped search, which would count other patients', async () => {
+      const counted = await s.call(`/r4/Observation?_id=${own}`, patient);
+      assert.equal(counted.status, 200);
+      assert.equal(counted.body.entry.length, 1);
+      assert.equal(counted.body.total, undefined);
+      assert.equal((await s.call(`/r4/Observation?_id=${own}`, admin)).body.total, 1);
+    });
+
     it('refuses a transaction with an out-of-scope entry, with the challenge, and writes none of it', async () => {
       const before = await s.call('/r4/Observation', admin);
       const transaction = {

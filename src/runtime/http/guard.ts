@@ -12,7 +12,8 @@ import { FhirHttpError } from '../outcome';
 import type { Call } from './settings';
 import type { FhirRequest, FhirResponse } from './types';
 
-export type GuardInteraction = 'read' | 'create' | 'update' | 'delete';
+/** SMART's interactions as the security module names them: search matches are checked as `search-type`. */
+export type GuardInteraction = 'read' | 'search-type' | 'history-type' | 'create' | 'update' | 'delete';
 
 export interface ResourceGuard {
   /** Whether what the caller may do to `resourceType` depends on the resource itself (patient compartment). */
@@ -90,17 +91,32 @@ function filterResponse(call: Call, guard: ResourceGuard, response: FhirResponse
   if (response.status >= 400 || response.body === undefined) return response;
   const { interaction, resourceType } = call.route;
   const request = call.request;
-  if (interaction === 'read' || interaction === 'vread') {
-    if (resourceType === undefined || !guard.restricted(request, resourceType, 'read')) return response;
-    const json = toJson(response.body);
-    if (json !== undefined && !guard.allows(request, json, 'read')) {
-      throw refuse(guard, `${resourceType}/${String(json.id)}`);
+  switch (interaction) {
+    // A conditional create answers with the match it found: that is a read too.
+    case 'read':
+    case 'vread':
+    case 'create':
+    case 'update':
+    case 'patch': {
+      if (resourceType === undefined || !guard.restricted(request, resourceType, 'read')) return response;
+      const json = toJson(response.body);
+      if (json !== undefined && json.resourceType === resourceType && !guard.allows(request, json, 'read')) {
+        throw refuse(guard, `${resourceType}/${String(json.id)}`);
+      }
+      return response;
     }
-    return response;
+    case 'search-type': {
+      const restricted = resourceType !== undefined && guard.restricted(request, resourceType, 'search-type');
+      return filterBundle(request, guard, response, 'search-type', restricted);
+    }
+    case 'history-instance':
+      return filterBundle(request, guard, response, 'read', false);
+    case 'history-type':
+    case 'history-system':
+      return filterBundle(request, guard, response, 'history-type', false);
+    default:
+      return response;
   }
-  if (interaction === 'search-type') return filterBundle(request, guard, response, true);
-  if (interaction.startsWith('history')) return filterBundle(request, guard, response, false);
-  return response;
 }
 
 interface Entry {
@@ -118,25 +134,30 @@ function filterBundle(
   request: FhirRequest,
   guard: ResourceGuard,
   response: FhirResponse,
-  search: boolean,
+  matches: GuardInteraction,
+  restricted: boolean,
 ): FhirResponse {
-  const bundle = response.body as { entry?: Entry[]; total?: number };
-  if (!Array.isArray(bundle.entry)) return response;
+  const bundle = response.body as { type?: string; entry?: Entry[]; total?: number };
+  const search = bundle.type === 'searchset';
   let hiddenMatches = 0;
-  const entry = bundle.entry.filter((item) => {
+  const entries = bundle.entry ?? [];
+  const entry = entries.filter((item) => {
     if (item.search?.mode === 'outcome') return true;
     const json = item.resource === undefined ? fromFullUrl(item.fullUrl) : toJson(item.resource);
-    const visible = json !== undefined && guard.allows(request, json, 'read');
+    // Included resources are reads of their own type; matches are what the interaction returns.
+    const interaction = item.search?.mode === 'include' ? 'read' : matches;
+    const visible = json !== undefined && guard.allows(request, json, interaction);
     if (!visible && item.search?.mode !== 'include') hiddenMatches += 1;
     return visible;
   });
-  if (entry.length === bundle.entry.length) return response;
+  // Under patient scopes a total would count other patients' matches (even `_summary=count`).
+  const dropTotal = search && (restricted || hiddenMatches > 0) && bundle.total !== undefined;
+  if (entry.length === entries.length && !dropTotal) return response;
   const body: Record<string, unknown> = { ...bundle };
   if (entry.length > 0) body.entry = entry;
   else delete body.entry;
-  if (search) {
-    if (hiddenMatches > 0) delete body.total;
-  } else body.total = entry.length;
+  if (dropTotal) delete body.total;
+  else if (!search && bundle.total !== undefined) body.total = entry.length;
   return { ...response, body };
 }
 
