@@ -1,8 +1,9 @@
-/** Shared by the schema tests: official examples and one validator per version, built once per run. */
+/** Shared by the schema tests: official examples and the validators of each version, made once per run. */
 import path from 'node:path';
 import { readTarball } from '../src/definitions/archive';
 import { buildSchemaDocument } from '../src/emit/schemas/build';
-import { FhirValidator } from '../src/emit/schemas/runtime/validator';
+import { compileValidator } from '../src/emit/schemas/runtime/compile';
+import type { FhirValidator } from '../src/emit/schemas/runtime/validator';
 import type { FhirVersionId } from '../src/ir/types';
 import { loadModel, SHARED_FHIR_DIR } from './support/models';
 
@@ -20,7 +21,7 @@ export interface Example {
 }
 
 const examples = new Map<FhirVersionId, Promise<Example[]>>();
-const validators = new Map<FhirVersionId, Promise<FhirValidator>>();
+const compiled = new Map<FhirVersionId, Promise<FhirValidator>>();
 
 /** Every example resource of a version's examples package (its package.json left out). */
 export function loadExamples(version: FhirVersionId): Promise<Example[]> {
@@ -38,12 +39,23 @@ export function loadExamples(version: FhirVersionId): Promise<Example[]> {
   return loaded;
 }
 
-/** The validator of a version, from the schema the emitter builds out of the current IR. */
+/**
+ * The validator of a version as it ships: the modules generated ahead of time into the committed
+ * `generated/<version>/schemas/` (`classes-check.test.ts` proves them current with the IR).
+ */
 export function loadValidator(version: FhirVersionId): Promise<FhirValidator> {
-  let validator = validators.get(version);
+  const folder = path.join(__dirname, '..', 'generated', version, 'schemas');
+  return Promise.resolve(
+    (require(path.join(folder, 'index.ts')) as { getValidator(): FhirValidator }).getValidator(),
+  );
+}
+
+/** The validator of a version compiled by ajv at run time from the schema the emitter builds out of the IR. */
+export function compiledValidator(version: FhirVersionId): Promise<FhirValidator> {
+  let validator = compiled.get(version);
   if (validator === undefined) {
-    validator = loadModel(version).then((model) => new FhirValidator(buildSchemaDocument(model)));
-    validators.set(version, validator);
+    validator = loadModel(version).then((model) => compileValidator(buildSchemaDocument(model)));
+    compiled.set(version, validator);
   }
   return validator;
 }

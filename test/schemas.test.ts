@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { buildSchemaDocument } from '../src/emit/schemas/build';
 import { anchor } from '../src/emit/schemas/primitives';
-import { FhirValidator } from '../src/emit/schemas/runtime/validator';
+import { compileValidator } from '../src/emit/schemas/runtime/compile';
+import type { DatatypesFactory, ResourceFactory } from '../src/emit/schemas/runtime/modules';
+import { standaloneValidator } from '../src/emit/schemas/runtime/standalone';
+import type { FhirValidator } from '../src/emit/schemas/runtime/validator';
+import { validatorFiles } from '../src/emit/schemas/validator-files';
 import {
   asCanonical,
   asPath,
@@ -287,93 +291,155 @@ describe('schema emitter: rules derived from the IR', () => {
   });
 });
 
-describe('validator runtime on the tiny model', () => {
-  const validator = new FhirValidator(buildSchemaDocument(tinyModel()));
-  const issues = (json: unknown) =>
-    validator.validate(json).issues.map((issue) => `${issue.code} ${issue.path}`);
+/**
+ * The tiny model's validators as the generated folder holds them: the emitted modules, evaluated in
+ * memory (CommonJS, requiring only ajv's runtime), behind the runtime that loads them.
+ */
+function standaloneFromEmitted(model: FhirModel): FhirValidator {
+  const document = buildSchemaDocument(model);
+  const files = validatorFiles(model, document);
+  const load = (name: string) => () => {
+    const text = files.get(`validators/${name}.js`);
+    assert.ok(text !== undefined, name);
+    const module = { exports: {} as unknown };
+    new Function('module', 'require', text)(module, require);
+    return module.exports;
+  };
+  const resources = Object.entries(document.fhirgen.resources).filter(([, info]) => !info.abstract);
+  return standaloneValidator({
+    meta: document.fhirgen,
+    datatypes: load('datatypes') as () => DatatypesFactory,
+    resources: Object.fromEntries(resources.map(([name]) => [name, load(name) as () => ResourceFactory])),
+  });
+}
 
-  it('accepts a valid resource', () => assert.deepEqual(issues(valid), []));
+/** Table of the runtime tests: a change to the valid Patient and the issues it must give. */
+const RUNTIME_CASES: { given: string; json: Record<string, unknown>; want: string[] }[] = [
+  {
+    given: 'a required primitive present only as _x',
+    json: { ...valid, gender: undefined, _gender: { id: 'g' } },
+    want: [],
+  },
+  {
+    given: 'a required choice group missing',
+    json: { ...valid, deceasedBoolean: undefined },
+    want: ['required Patient.deceased'],
+  },
+  {
+    given: 'a choice variant present only as _x',
+    json: { ...valid, _deceasedDate: { id: 'd' } },
+    want: ['structure Patient.deceased'],
+  },
+  {
+    given: 'aligned arrays with nulls',
+    json: { ...valid, given: ['a', null], _given: [null, { id: 'x' }] },
+    want: [],
+  },
+  {
+    given: 'null on both sides',
+    json: { ...valid, given: ['a', null], _given: [null, null] },
+    want: ['structure Patient.given[1]'],
+  },
+  { given: 'null without _x', json: { ...valid, given: [null] }, want: ['structure Patient.given[0]'] },
+  { given: 'an integer below its minimum', json: { ...valid, count: 0 }, want: ['value Patient.count'] },
+  {
+    given: 'a contentReference element',
+    json: { ...valid, contact: [{ contact: [{ gender: 'x y' }] }] },
+    want: [],
+  },
+  {
+    given: 'a bad code in a contentReference element',
+    json: { ...valid, contact: [{ contact: [{ gender: ' ' }] }] },
+    want: ['value Patient.contact[0].contact[0].gender'],
+  },
+  {
+    given: 'a Resource (not DomainResource) where DomainResource is expected',
+    json: { ...valid, link: { resourceType: 'Binary' } },
+    want: ['structure Patient.link'],
+  },
+  {
+    given: 'a DomainResource where DomainResource is expected',
+    json: { ...valid, link: { resourceType: 'Basic' } },
+    want: [],
+  },
+  {
+    given: 'a contained resource that is not an object',
+    json: { ...valid, contained: ['Basic'] },
+    want: ['structure Patient.contained[0]'],
+  },
+];
 
-  const cases: { given: string; json: Record<string, unknown>; want: string[] }[] = [
-    {
-      given: 'a required primitive present only as _x',
-      json: { ...valid, gender: undefined, _gender: { id: 'g' } },
-      want: [],
-    },
-    {
-      given: 'a required choice group missing',
-      json: { ...valid, deceasedBoolean: undefined },
-      want: ['required Patient.deceased'],
-    },
-    {
-      given: 'a choice variant present only as _x',
-      json: { ...valid, _deceasedDate: { id: 'd' } },
-      want: ['structure Patient.deceased'],
-    },
-    {
-      given: 'aligned arrays with nulls',
-      json: { ...valid, given: ['a', null], _given: [null, { id: 'x' }] },
-      want: [],
-    },
-    {
-      given: 'null on both sides',
-      json: { ...valid, given: ['a', null], _given: [null, null] },
-      want: ['structure Patient.given[1]'],
-    },
-    { given: 'null without _x', json: { ...valid, given: [null] }, want: ['structure Patient.given[0]'] },
-    { given: 'an integer below its minimum', json: { ...valid, count: 0 }, want: ['value Patient.count'] },
-    {
-      given: 'a contentReference element',
-      json: { ...valid, contact: [{ contact: [{ gender: 'x y' }] }] },
-      want: [],
-    },
-    {
-      given: 'a bad code in a contentReference element',
-      json: { ...valid, contact: [{ contact: [{ gender: ' ' }] }] },
-      want: ['value Patient.contact[0].contact[0].gender'],
-    },
-    {
-      given: 'a Resource (not DomainResource) where DomainResource is expected',
-      json: { ...valid, link: { resourceType: 'Binary' } },
-      want: ['structure Patient.link'],
-    },
-    {
-      given: 'a DomainResource where DomainResource is expected',
-      json: { ...valid, link: { resourceType: 'Basic' } },
-      want: [],
-    },
-    {
-      given: 'a contained resource that is not an object',
-      json: { ...valid, contained: ['Basic'] },
-      want: ['structure Patient.contained[0]'],
-    },
-  ];
-  for (const { given, json, want } of cases) {
-    it(given, () => assert.deepEqual(issues(JSON.parse(JSON.stringify(json))), want));
-  }
+const MODES: [string, () => FhirValidator][] = [
+  ['compiled at run time', () => compileValidator(buildSchemaDocument(tinyModel()))],
+  ['generated ahead of time', () => standaloneFromEmitted(tinyModel())],
+];
 
-  it('rejects JSON that is not a resource', () => {
-    assert.deepEqual(issues([]), ['structure Resource']);
-    assert.deepEqual(issues('Patient'), ['structure Resource']);
+for (const [mode, make] of MODES)
+  describe(`validator runtime on the tiny model, ${mode}`, () => {
+    const validator = make();
+    const issues = (json: unknown) =>
+      validator.validate(json).issues.map((issue) => `${issue.code} ${issue.path}`);
+
+    it('accepts a valid resource', () => assert.deepEqual(issues(valid), []));
+
+    for (const { given, json, want } of RUNTIME_CASES) {
+      it(given, () => assert.deepEqual(issues(JSON.parse(JSON.stringify(json))), want));
+    }
+
+    it('rejects JSON that is not a resource', () => {
+      assert.deepEqual(issues([]), ['structure Resource']);
+      assert.deepEqual(issues('Patient'), ['structure Resource']);
+    });
+
+    it('refuses to validate as an abstract or unknown type', () => {
+      assert.throws(
+        () => validator.validateAs('DomainResource', valid),
+        /no concrete resource type 'DomainResource'/,
+      );
+      assert.throws(() => validator.validateAs('Nope', valid), /no concrete resource type 'Nope'/);
+    });
+
+    it('reports a hostile nesting depth as an issue rather than throwing', () => {
+      let contact: Record<string, unknown> = { gender: 'x' };
+      for (let depth = 0; depth < 100_000; depth += 1) contact = { contact: [contact] };
+      assert.deepEqual(issues({ ...valid, contact: [contact] }), ['too-costly Patient']);
+    });
+
+    it('isValid agrees with validate', () => {
+      assert.equal(validator.isValid(valid), true);
+      assert.equal(validator.isValid({ ...valid, gender: 'other' }), false);
+      assert.equal(validator.isValid({ resourceType: 'Nope' }), false);
+    });
   });
 
-  it('refuses to validate as an abstract or unknown type', () => {
-    assert.throws(
-      () => validator.validateAs('DomainResource', valid),
-      /no concrete resource type 'DomainResource'/,
+describe('validators generated ahead of time on the tiny model', () => {
+  const compiled = compileValidator(buildSchemaDocument(tinyModel()));
+  const generated = standaloneFromEmitted(tinyModel());
+
+  it('report exactly what the validators compiled at run time report, messages included', () => {
+    const inputs = [valid, ...RUNTIME_CASES.map((c) => JSON.parse(JSON.stringify(c.json))), [], 'Patient'];
+    for (const json of inputs) assert.deepEqual(generated.validate(json), compiled.validate(json));
+  });
+
+  it('put each backbone element with its resource type and share the data types', () => {
+    const model = tinyModel();
+    const files = validatorFiles(model, buildSchemaDocument(model));
+    assert.deepEqual([...files.keys()].sort(), [
+      'validators/Basic.js',
+      'validators/Binary.js',
+      'validators/Patient.js',
+      'validators/datatypes.js',
+      'validators/index.ts',
+    ]);
+    const patient = files.get('validators/Patient.js') as string;
+    assert.match(patient, /module\.exports = function \(helpers, datatypes\) \{/);
+    assert.match(patient, /= datatypes\.HumanName;/);
+    assert.match(patient, /"fhirType":"PatientContact"/);
+    assert.doesNotMatch(patient, /"fhirType":"HumanName"/);
+    assert.match(files.get('validators/datatypes.js') as string, /return \{.*"HumanName": validate\d+/);
+    assert.match(
+      files.get('validators/index.ts') as string,
+      /Patient: \(\) => require\('\.\/Patient\.js'\),/,
     );
-    assert.throws(() => validator.validateAs('Nope', valid), /no concrete resource type 'Nope'/);
-  });
-
-  it('reports a hostile nesting depth as an issue rather than throwing', () => {
-    let contact: Record<string, unknown> = { gender: 'x' };
-    for (let depth = 0; depth < 100_000; depth += 1) contact = { contact: [contact] };
-    assert.deepEqual(issues({ ...valid, contact: [contact] }), ['too-costly Patient']);
-  });
-
-  it('isValid agrees with validate', () => {
-    assert.equal(validator.isValid(valid), true);
-    assert.equal(validator.isValid({ ...valid, gender: 'other' }), false);
-    assert.equal(validator.isValid({ resourceType: 'Nope' }), false);
   });
 });

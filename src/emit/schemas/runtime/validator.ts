@@ -1,7 +1,7 @@
-import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import type { SchemaDocument } from './document';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { FhirgenMeta } from './document';
 import { createHelpers } from './helpers';
-import { addFhirKeywords, type KeywordHelpers } from './keywords';
+import type { KeywordHelpers } from './keywords';
 import { type Issue, type OperationOutcome, toIssues, toOperationOutcome } from './outcome';
 import { ResourceTypes } from './resource-types';
 
@@ -21,40 +21,37 @@ export class UnknownResourceTypeError extends Error {
 }
 
 /**
- * The validators of one FHIR version, compiled by ajv from fhirgen's schema document. Each resource
- * type's validator is compiled once, at its first use (or all at once with `compileAll`); the data types
- * and backbone elements it references are compiled with it and shared by later types.
+ * Where validate functions come from: given the helpers behind the FHIR keywords, a lookup of the
+ * validator of each concrete resource type, called once per type. `compile.ts` compiles them with ajv at
+ * run time; `standalone.ts` loads the modules generated ahead of time.
+ */
+export type ValidatorLoader = (helpers: KeywordHelpers) => (type: string) => ValidateFunction | undefined;
+
+/**
+ * The validators of one FHIR version. Each resource type's validator is made ready once, at its first use
+ * (or all at once with `loadAll`), and FHIR issues are built from its errors.
  */
 export class FhirValidator {
   readonly fhirVersion: string;
   readonly label: string;
   readonly resourceTypes: readonly string[];
   private readonly types: ResourceTypes;
-  private readonly ajv: Ajv;
-  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly ready = new Map<string, ValidateFunction>();
   private readonly rootType: string;
   private readonly helpers: KeywordHelpers;
+  private readonly load: (type: string) => ValidateFunction | undefined;
 
   constructor(
-    private readonly document: SchemaDocument,
-    options: Options = {},
+    private readonly meta: FhirgenMeta,
+    loader: ValidatorLoader,
   ) {
-    this.fhirVersion = document.fhirgen.fhirVersion;
-    this.label = document.fhirgen.label;
-    this.types = new ResourceTypes(document.fhirgen.resources);
+    this.fhirVersion = meta.fhirVersion;
+    this.label = meta.label;
+    this.types = new ResourceTypes(meta.resources);
     this.resourceTypes = this.types.concrete;
     this.rootType = this.types.root;
-    this.ajv = new Ajv({
-      // Every problem of a resource is reported at once, with the data and schema behind it.
-      allErrors: true,
-      verbose: true,
-      messages: false,
-      strictTypes: false,
-      ...options,
-    });
     this.helpers = createHelpers(this.types, (type) => this.validatorFor(type));
-    addFhirKeywords(this.ajv, this.helpers);
-    this.ajv.addSchema(document as unknown as Record<string, unknown>);
+    this.load = loader(this.helpers);
   }
 
   /** Validates any resource, against the schema of the resourceType it names. */
@@ -89,22 +86,22 @@ export class FhirValidator {
 
   /** The OperationOutcome of a result, with paths where this version's OperationOutcome puts them. */
   outcome(result: ValidationResult): OperationOutcome {
-    return toOperationOutcome(result.issues, this.document.fhirgen.issueLocation);
+    return toOperationOutcome(result.issues, this.meta.issueLocation);
   }
 
-  /** Compiles every resource type's validator now rather than at first use. */
-  compileAll(): number {
+  /** Makes every resource type's validator ready now rather than at first use; returns how many. */
+  loadAll(): number {
     for (const type of this.resourceTypes) this.validatorFor(type);
-    return this.compiled.size;
+    return this.ready.size;
   }
 
   validatorFor(type: string): ValidateFunction {
-    const known = this.compiled.get(type);
+    const known = this.ready.get(type);
     if (known !== undefined) return known;
     if (!this.types.isConcrete(type)) throw new UnknownResourceTypeError(type, this.label);
-    const validate = this.ajv.getSchema(`${this.document.$id}#/definitions/${type}`);
+    const validate = this.load(type);
     if (validate === undefined) throw new UnknownResourceTypeError(type, this.label);
-    this.compiled.set(type, validate);
+    this.ready.set(type, validate);
     return validate;
   }
 
