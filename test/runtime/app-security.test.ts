@@ -390,6 +390,23 @@ describe('a started project with security on', function () {
   });
 });
 
+describe('a started project behind a trusted proxy', function () {
+  this.timeout(60_000);
+  it('sends HSTS when the trusted proxy says https, not otherwise, and does not warn about plain HTTP', async () => {
+    const s = await start({}, { TRUST_PROXY: 'loopback' });
+    try {
+      assert.ok(!s.project.warnings.some((w) => w.includes('plain HTTP')));
+      const forwarded = await s.call('/r4/metadata', undefined, {
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      assert.equal(forwarded.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
+      assert.equal((await s.call('/r4/metadata')).headers.get('strict-transport-security'), null);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('a started project with security off', function () {
   this.timeout(60_000);
   it('serves without a token and warns that it does', async () => {
