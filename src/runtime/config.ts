@@ -109,7 +109,7 @@ export function loadConfig(source: ConfigSource): ServerConfig {
     ),
     droppedProperties: readChoice(
       'droppedProperties (DROPPED_PROPERTIES)',
-      env.DROPPED_PROPERTIES ?? file.droppedProperties ?? 'reject',
+      env.DROPPED_PROPERTIES ?? file.droppedProperties ?? 'drop',
       ['reject', 'drop'] as const,
       problems,
     ),

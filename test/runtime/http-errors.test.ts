@@ -27,6 +27,8 @@ describe('runtime http: every error is an OperationOutcome with the FHIR status'
   before(async () => {
     server = await startTestServer({
       maxBytes: 64 * 1024,
+      // Unknown properties in a result are dropped and logged by default; this server refuses them.
+      handler: { droppedProperties: 'reject' },
       r4Services: (defaults) => ({
         ...defaults,
         Observation: {

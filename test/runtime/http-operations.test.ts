@@ -22,7 +22,7 @@ function withOperations(defaults: ServiceMap): ServiceMap {
           }),
         },
         { name: 'merge', type: true, affectsState: true, handler: () => ({ resourceType: 'Parameters' }) },
-        { name: 'broken', type: true, handler: () => ({ resourceType: 'Patient', colour: 'blue' }) },
+        { name: 'broken', type: true, handler: () => ({ resourceType: 'NoSuchResource', colour: 'blue' }) },
       ],
     },
     Observation: {

@@ -64,7 +64,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
     cast: {
       binding: options.binding,
       validateResults: options.validateResults ?? true,
-      droppedProperties: options.droppedProperties ?? 'reject',
+      droppedProperties: options.droppedProperties ?? 'drop',
       ...(options.onDropped === undefined ? {} : { onDropped: options.onDropped }),
     },
     authorize: options.authorize,
