@@ -218,6 +218,7 @@ function measureStartup(version: FhirVersionId, mode: string): Startup {
 
 async function main(): Promise<void> {
   const fixed = (value: number, digits = 0) => value.toFixed(digits);
+  const signed = (value: number) => `${value < 0 ? '' : '+'}${fixed(value)}`;
   process.stdout.write(
     'start-up: every resource validator of a version ready (CPU time, fresh process each; RSS includes tsx),\n' +
       'then the first pass over the official examples\n',
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
           : 'ajv compiling the schema document at load';
       process.stdout.write(
         `  ${version} ${what}:\n    ${run.ready} ready in ${fixed(run.cpuMs)} ms CPU (${fixed(run.ms)} ms wall), ` +
-          `RSS ${fixed(run.rssMB)} MB (+${fixed(run.rssAddedMB)}); first pass ${fixed(run.firstPassCpuMs)} ms CPU, RSS +${fixed(run.firstPassAddedMB)} MB\n`,
+          `RSS ${fixed(run.rssMB)} MB (${signed(run.rssAddedMB)}); first pass ${fixed(run.firstPassCpuMs)} ms CPU, RSS ${signed(run.firstPassAddedMB)} MB\n`,
       );
     }
   }

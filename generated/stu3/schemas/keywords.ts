@@ -6,8 +6,8 @@ import type { ChoiceRule } from './document';
 
 /**
  * The FHIR keywords of fhirgen's schemas. Each is a `code` keyword whose generated code calls one helper
- * function, so that the same keywords work compiled at run time and in ajv standalone code (where the
- * helpers object is `require`d by the generated module).
+ * function, so that the same keywords work compiled at run time and in ajv standalone code (where
+ * `helpersCode` names the helpers: the generated modules take them as their factory's parameter).
  */
 
 export type FhirErrors = ErrorObject[] | null;
