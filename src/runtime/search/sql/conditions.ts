@@ -46,13 +46,13 @@ export function paramCondition(
   return { text: `${idColumn} ${negate ? 'NOT IN' : 'IN'} (${ids.text})`, args: ids.args };
 }
 
-interface IdSet {
+export interface IdSet {
   ids: Sql;
   /** The parameter matches the resources NOT in `ids` (`:not`, `:missing=true`). */
   negate: boolean;
 }
 
-function idSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
+export function idSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
   if (param.reverse) return { ids: reverseChain(param, resourceType, context), negate: false };
   if (param.chain) return { ids: chain(param, resourceType, context), negate: false };
   const def = definition(resourceType, param.name, context);
@@ -236,7 +236,7 @@ function reverseChain(param: SearchParam, resourceType: string, context: Conditi
   const x = context.aliases.take('x');
   const inner = paramCondition(reverse.param, reverse.type, `${x}.id`, context);
   return {
-    text: `SELECT ${x}.target_id FROM search_reference ${x} WHERE ${x}.v = ? AND ${x}.resource_type = ? AND ${x}.param = ? AND ${x}.target_type = ? AND (${inner.text})`,
+    text: `SELECT ${x}.target_id AS id FROM search_reference ${x} WHERE ${x}.v = ? AND ${x}.resource_type = ? AND ${x}.param = ? AND ${x}.target_type = ? AND (${inner.text})`,
     args: [context.version, reverse.type, reverse.reference, resourceType, ...inner.args],
   };
 }

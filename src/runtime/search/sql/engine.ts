@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { PageCursor, SearchQuery } from '../../contracts';
 import type { FhirVersion, SearchTables } from '../table';
-import { type ConditionContext, paramCondition } from './conditions';
+import { type ConditionContext, idSet } from './conditions';
 import { collectIncludes } from './includes';
 import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
@@ -54,10 +54,7 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
     aliases: new Aliases(),
   };
   if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
-  const filter = all([
-    sql('r.resource_type = ? AND r.deleted = 0', query.resourceType),
-    ...query.params.map((param) => paramCondition(param, query.resourceType, 'r.id', context)),
-  ]);
+  const filter = candidates(query, context);
   const page: SearchPage = { matches: [], includes: [] };
   if (query.total !== 'none' || query.summary === 'count') page.total = count(db, filter);
   if (query.summary === 'count' || query.count === 0) return page;
@@ -86,17 +83,46 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
   return page;
 }
 
+/**
+ * The matching rows as `<source> r WHERE ...`, with columns `resource_type` and `id`. Index rows
+ * exist only for current resources, so when a parameter selects ids positively the intersection of
+ * those id sets is the candidate list, and the `resources` table is not scanned; the complements
+ * (`:not`, `:missing=true`) filter it. Without a positive parameter every current resource of the
+ * type is a candidate.
+ */
+function candidates(query: SearchQuery, context: ConditionContext): Sql {
+  const sets = query.params.map((param) => idSet(param, query.resourceType, context));
+  const positive = sets.filter((set) => !set.negate).map((set) => set.ids);
+  const negative = sets.filter((set) => set.negate).map((set) => set.ids);
+  const source: Sql =
+    positive.length > 0
+      ? {
+          text: `(SELECT ? AS resource_type, id FROM (${intersect(positive.map((ids) => ids.text))})) r`,
+          args: [query.resourceType, ...positive.flatMap((ids) => ids.args)],
+        }
+      : sql(
+          '(SELECT resource_type, id FROM resources WHERE resource_type = ? AND deleted = 0) r',
+          query.resourceType,
+        );
+  const where = all(negative.map((ids) => ({ text: `r.id NOT IN (${ids.text})`, args: ids.args })));
+  return { text: `${source.text} WHERE ${where.text}`, args: [...source.args, ...where.args] };
+}
+
+/** INTERSECT yields each id once; a single set needs DISTINCT, several index rows may match. */
+function intersect(sets: string[]): string {
+  if (sets.length === 1) return `SELECT DISTINCT id FROM (${sets[0]})`;
+  return sets.map((set) => `SELECT id FROM (${set})`).join(' INTERSECT ');
+}
+
 function count(db: Database.Database, filter: Sql): number {
-  const row = db
-    .prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${filter.text}`)
-    .get(...filter.args) as { n: number };
+  const row = db.prepare(`SELECT COUNT(*) AS n FROM ${filter.text}`).get(...filter.args) as { n: number };
   return row.n;
 }
 
 function ranked(filter: Sql, columns: SortColumn[]): Sql {
   const keys = columns.map((column, index) => `${column.expression.text} AS k${index}`);
   return {
-    text: `SELECT r.id AS id${keys.map((key) => `, ${key}`).join('')} FROM resources r WHERE ${filter.text}`,
+    text: `SELECT r.id AS id${keys.map((key) => `, ${key}`).join('')} FROM ${filter.text}`,
     args: [...columns.flatMap((column) => column.expression.args), ...filter.args],
   };
 }
