@@ -69,6 +69,7 @@ export function buildServer(options: ServerOptions): BuiltServer {
       validateResults: config.validateResults,
       droppedProperties: config.droppedProperties,
       onDropped: (service, paths) => logger.warn({ service, dropped: paths }, 'result properties dropped'),
+      onOmitted: (reason) => logger.warn({ reason }, 'bundle entry left out'),
       ...(setup.searchParser === undefined ? {} : { searchParser: setup.searchParser }),
       ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
       ...(options.guard === undefined ? {} : { guard: options.guard(setup.binding) }),

@@ -332,21 +332,120 @@ describe('generated project, end to end', function () {
     });
 
     it('casts the same stored JSON to each version’s own resource', async () => {
-      const created = await request(url('/Patient'), {
+      // Observation.note is R4's; STU3 calls it comment. Stored once through R4, read through both.
+      const created = await request(url('/Observation'), {
         method: 'POST',
         body: {
-          resourceType: 'Patient',
-          name: [{ family: 'Both' }],
-          communication: [{ language: { text: 'Dutch' }, preferred: true }],
+          resourceType: 'Observation',
+          status: 'final',
+          code: { text: 'heart rate' },
+          note: [{ text: 'after exercise' }],
+          valueQuantity: { value: 72, unit: 'beats/minute' },
         },
       });
       assert.equal(created.status, 201, created.text);
-      const r4 = await request(url(`/Patient/${created.body.id}`));
-      const stu3 = await request(`${base}/stu3/Patient/${created.body.id}`);
+      const r4 = await request(url(`/Observation/${created.body.id}`));
+      const stu3 = await request(`${base}/stu3/Observation/${created.body.id}`);
       assert.equal(r4.status, 200);
       assert.equal(stu3.status, 200, stu3.text);
-      assert.equal(r4.body.name[0].family, 'Both');
-      assert.equal(stu3.body.name[0].family, 'Both');
+      assert.deepEqual(r4.body.note, [{ text: 'after exercise' }]);
+      assert.equal(stu3.body.note, undefined, 'STU3 has no Observation.note');
+      assert.deepEqual(stu3.body.valueQuantity, { value: 72, unit: 'beats/minute' });
+      assert.equal(stu3.body.code.text, 'heart rate');
+    });
+
+    it('patches with JSON Patch, and refuses a patch that fails its test', async () => {
+      const created = await request(url('/Patient'), {
+        method: 'POST',
+        body: { resourceType: 'Patient', gender: 'male' },
+      });
+      const patch = (operations: unknown) =>
+        request(url(`/Patient/${created.body.id}`), {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json-patch+json' },
+          body: operations,
+        });
+      const patched = await patch([{ op: 'replace', path: '/gender', value: 'female' }]);
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal(patched.body.gender, 'female');
+      assert.equal(patched.body.meta.versionId, '2');
+      const failed = await patch([{ op: 'test', path: '/gender', value: 'male' }]);
+      assert.ok([409, 422].includes(failed.status), failed.text);
+      assert.equal(failed.body.resourceType, 'OperationOutcome');
+      const invalid = await patch([{ op: 'replace', path: '/gender', value: 'robot' }]);
+      assertOutcome(invalid, invalid.status);
+      assert.ok([400, 422].includes(invalid.status), invalid.text);
+    });
+
+    it('answers a batch entry by entry, one failure not affecting the others', async () => {
+      const batch = await request(url(''), {
+        method: 'POST',
+        body: {
+          resourceType: 'Bundle',
+          type: 'batch',
+          entry: [
+            {
+              resource: { resourceType: 'Patient', gender: 'female' },
+              request: { method: 'POST', url: 'Patient' },
+            },
+            { request: { method: 'GET', url: 'Patient/no-such-patient' } },
+            {
+              resource: { resourceType: 'Patient', gender: 'robot' },
+              request: { method: 'POST', url: 'Patient' },
+            },
+          ],
+        },
+      });
+      assert.equal(batch.status, 200, batch.text);
+      assert.equal(batch.body.type, 'batch-response');
+      const statuses = batch.body.entry.map((entry: { response: { status: string } }) =>
+        entry.response.status.slice(0, 3),
+      );
+      assert.deepEqual(statuses, ['201', '404', '400']);
+    });
+
+    it('serves type and system history', async () => {
+      const type = await request(url('/Patient/_history'));
+      assert.equal(type.status, 200, type.text);
+      assert.equal(type.body.type, 'history');
+      assert.ok(
+        type.body.entry.every(
+          (entry: { resource?: { resourceType: string } }) =>
+            (entry.resource?.resourceType ?? 'Patient') === 'Patient',
+        ),
+      );
+      const system = await request(url('/_history'));
+      assert.equal(system.status, 200, system.text);
+      const types = new Set(
+        system.body.entry.map((entry: { fullUrl: string }) => entry.fullUrl.split('/').at(-2)),
+      );
+      assert.ok(types.has('Patient') && types.has('Observation'), [...types].join(','));
+    });
+
+    it('lists in /metadata exactly the resource types and interactions it routes', async () => {
+      const metadata = await request(url('/metadata'));
+      const resources: { type: string; interaction: { code: string }[] }[] = metadata.body.rest[0].resource;
+      const facts = JSON.parse(readFileSync(path.join(dir, 'src/fhir/r4/server/version.json'), 'utf8'));
+      assert.deepEqual(resources.map((entry) => entry.type).sort(), [...facts.resourceTypes].sort());
+      for (const entry of resources) {
+        const codes = entry.interaction.map((interaction) => interaction.code);
+        const expected = [
+          'read',
+          'vread',
+          'update',
+          'patch',
+          'history-instance',
+          'history-type',
+          'create',
+          'search-type',
+        ];
+        if (entry.type !== 'Device') expected.push('delete');
+        assert.deepEqual([...codes].sort(), [...expected].sort(), entry.type);
+      }
+      for (const type of ['Account', 'Patient', 'VisionPrescription']) {
+        const searched = await request(url(`/${type}?_count=1`));
+        assert.equal(searched.status, 200, `${type}: ${searched.text}`);
+      }
     });
 
     it('talks to a FHIR client library', async () => {

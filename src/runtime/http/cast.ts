@@ -24,6 +24,8 @@ export interface CastSettings {
    */
   droppedProperties: 'reject' | 'drop';
   onDropped?: (service: string, paths: string[]) => void;
+  /** Told about Bundle entries left out because they are invalid in this version (see `castEntry`). */
+  onOmitted?: (reason: string) => void;
 }
 
 /** `service` names the culprit in the error, e.g. `R4 Patient service (read)`. */
@@ -68,7 +70,7 @@ export function castResult(
       .filter((entry) => entry.severity === 'error' || entry.severity === 'fatal');
     if (errors.length > 0) {
       const detail = errors.map((entry) => entry.diagnostics ?? entry.code).join('; ');
-      throw serviceError(service, `returned an invalid ${json.resourceType}: ${detail}`);
+      throw new InvalidResultError(service, `returned an invalid ${json.resourceType}: ${detail}`);
     }
   }
   return { resource: cast.resource, json: checked };
@@ -86,6 +88,43 @@ function toJson(value: unknown): ResourceJson | undefined {
     return undefined;
   }
   return plain as ResourceJson;
+}
+
+/**
+ * A result that casts but does not validate against the route's version: a bug in a service, or a
+ * resource stored through another version's endpoint (STU3's Encounter without R4's required class).
+ */
+export class InvalidResultError extends FhirHttpError {
+  readonly service: string;
+  readonly detail: string;
+  constructor(service: string, detail: string) {
+    super(500, [issue('error', 'exception', `${service} ${detail}`)]);
+    this.service = service;
+    this.detail = detail;
+  }
+}
+
+/**
+ * For entries of search and history Bundles: a resource that is invalid in the route's version is left
+ * out (and reported through `onOmitted`) rather than failing the whole Bundle; other problems, such as a
+ * result of the wrong type, still fail it.
+ */
+export function castEntry(
+  settings: CastSettings,
+  value: unknown,
+  expectedType: string | undefined,
+  service: string,
+  onOmitted: (reason: string) => void = () => {},
+): CastResource | undefined {
+  try {
+    return castResult(settings, value, expectedType, service);
+  } catch (error) {
+    if (!(error instanceof InvalidResultError)) throw error;
+    const reason = `${error.service} ${error.detail}`;
+    settings.onOmitted?.(reason);
+    onOmitted(reason);
+    return undefined;
+  }
 }
 
 function serviceError(service: string, message: string): FhirHttpError {

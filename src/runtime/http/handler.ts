@@ -36,6 +36,8 @@ export interface FhirHandlerOptions {
   droppedProperties?: 'reject' | 'drop';
   /** Told what `drop` left out, and from which service. */
   onDropped?: (service: string, paths: string[]) => void;
+  /** Told about search and history entries left out because they are invalid in this version. */
+  onOmitted?: (reason: string) => void;
   /** Called for every interaction, batch and transaction entries included; throws to refuse. */
   authorize?: AuthorizeHook;
   /** Keeps what a caller sees and writes to what its token allows (patient compartments). */
@@ -66,6 +68,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
       validateResults: options.validateResults ?? true,
       droppedProperties: options.droppedProperties ?? 'drop',
       ...(options.onDropped === undefined ? {} : { onDropped: options.onDropped }),
+      ...(options.onOmitted === undefined ? {} : { onOmitted: options.onOmitted }),
     },
     authorize: options.authorize,
     guard: options.guard,

@@ -5,7 +5,7 @@
  */
 import { FhirHttpError } from '../outcome';
 import type { HistoryEntry, HistoryOptions } from '../service';
-import { castResult } from './cast';
+import { castEntry } from './cast';
 import { type Call, serviceMethod } from './settings';
 import type { FhirResponse } from './types';
 
@@ -29,7 +29,9 @@ export async function history(call: Call): Promise<FhirResponse> {
     const url = `${entry.resourceType}/${entry.id}`;
     const item: Record<string, unknown> = { fullUrl: `${base}/${url}` };
     if (entry.resource !== undefined) {
-      item.resource = castResult(call.settings.cast, entry.resource, entry.resourceType, label).resource;
+      // A version invalid in this FHIR version keeps its entry (the history happened) without the resource.
+      const cast = castEntry(call.settings.cast, entry.resource, entry.resourceType, label);
+      if (cast !== undefined) item.resource = cast.resource;
     }
     item.request = { method: entry.method, url: entry.method === 'POST' ? entry.resourceType : url };
     item.response = {

@@ -7,7 +7,7 @@ import type { OutcomeIssue } from '../binding';
 import type { SearchQuery } from '../contracts';
 import { FhirHttpError, issue, operationOutcome } from '../outcome';
 import type { ResourceLike, SearchResult } from '../service';
-import { castResult } from './cast';
+import { castEntry, castResult } from './cast';
 import { resourceResponse } from './respond';
 import { type Call, checkIncoming, informational, serviceLabel, serviceMethod } from './settings';
 import type { FhirResponse } from './types';
@@ -96,12 +96,14 @@ export async function search(call: Call): Promise<FhirResponse> {
   const result = Array.isArray(raw) ? { match: raw } : raw;
   const base = call.request.baseUrl;
   const entry: unknown[] = [];
+  const omitted: string[] = [];
   for (const [mode, list, expected] of [
     ['match', result.match, resourceType],
     ['include', result.include ?? [], undefined],
   ] as const) {
     for (const item of list) {
-      const cast = castResult(call.settings.cast, item, expected, label);
+      const cast = castEntry(call.settings.cast, item, expected, label, (reason) => omitted.push(reason));
+      if (cast === undefined) continue;
       entry.push({
         fullUrl: `${base}/${cast.json.resourceType}/${cast.json.id}`,
         resource: cast.resource,
@@ -109,12 +111,13 @@ export async function search(call: Call): Promise<FhirResponse> {
       });
     }
   }
-  if (query.ignored.length > 0) {
-    const issues = query.ignored.map((ignored) =>
+  const warnings = [
+    ...query.ignored.map((ignored) =>
       issue('warning', 'not-supported', `${ignored.name} ignored: ${ignored.reason}`),
-    );
-    entry.push({ resource: operationOutcome(issues), search: { mode: 'outcome' } });
-  }
+    ),
+    ...omitted.map((reason) => issue('warning', 'invalid', `left out: ${reason}`)),
+  ];
+  if (warnings.length > 0) entry.push({ resource: operationOutcome(warnings), search: { mode: 'outcome' } });
   const link = searchLinks(call, resourceType, params, query, result);
   const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
