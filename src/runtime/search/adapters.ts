@@ -45,6 +45,27 @@ export function createSearchParser(options: SearchModuleOptions): SearchParser {
 }
 
 /**
+ * The store's search engine for a store shared by several versions: each search runs with the tables
+ * of the endpoint it came through (`SearchContext.version`).
+ */
+export function createVersionedSearchEngine(
+  versions: Partial<Record<FhirVersion, SearchTables>>,
+): StoreSearchEngine {
+  const engines = new Map<string, StoreSearchEngine>();
+  for (const [version, tables] of Object.entries(versions) as [FhirVersion, SearchTables][]) {
+    engines.set(version, createStoreSearchEngine(version, tables));
+  }
+  return {
+    search(query, store, context) {
+      const engine = context === undefined ? undefined : engines.get(context.version);
+      if (engine === undefined)
+        throw new FhirHttpError(500, `no search tables for FHIR version ${context?.version}`);
+      return engine.search(query, store, context);
+    },
+  };
+}
+
+/**
  * The store's search engine for one version's tables. `StoreSearchEngine.search` is not told the
  * version; a store shared by several versions answers with the tables of `version`.
  */
@@ -54,12 +75,13 @@ export function createStoreSearchEngine(
   baseUrl?: string,
 ): StoreSearchEngine {
   return {
-    search(query, store: SqliteStore): StoreSearchResult {
+    search(query, store: SqliteStore, context): StoreSearchResult {
+      const base = baseUrl ?? context?.baseUrl;
       try {
         const page = searchStore(
           store.db,
           query,
-          baseUrl === undefined ? { version, tables } : { version, tables, baseUrl },
+          base === undefined ? { version, tables } : { version, tables, baseUrl: base },
         );
         const result: StoreSearchResult = { match: page.matches, include: page.includes };
         if (page.total !== undefined) result.total = page.total;

@@ -110,7 +110,9 @@ function candidates(query: SearchQuery, context: ConditionContext): Sql {
 
 /** INTERSECT yields each id once; a single set needs DISTINCT, several index rows may match. */
 function intersect(sets: string[]): string {
-  if (sets.length === 1) return `SELECT DISTINCT id FROM (${sets[0]})`;
+  // MATERIALIZED keeps the set's own plan: flattened into a DISTINCT, SQLite would walk an index in
+  // id order (every row of the type) instead of the one that finds the matching rows.
+  if (sets.length === 1) return `WITH matched AS MATERIALIZED (${sets[0]}) SELECT DISTINCT id FROM matched`;
   return sets.map((set) => `SELECT id FROM (${set})`).join(' INTERSECT ');
 }
 
