@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import { startProject } from '../src/runtime/app/run';
 import { hashSecret } from '../src/runtime/security/secrets';
 import { storeServices } from '../src/runtime/store/store-service';
-import { generatedBinding } from '../test/runtime/fixtures/generated';
+import { generatedBinding, generatedSearchTables } from '../test/runtime/fixtures/generated';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -48,7 +48,12 @@ async function serve(security: 'on' | 'off'): Promise<void> {
   const project = await startProject({
     projectDir: dir,
     versions: [
-      { binding, basePath: '/r4', createServices: ({ store }) => storeServices(store, ['Patient']) },
+      {
+        binding,
+        basePath: '/r4',
+        searchTables: generatedSearchTables('r4'),
+        createServices: ({ store }) => storeServices(store, ['Patient']),
+      },
     ],
     env: { PORT: '0', HOST: '127.0.0.1', STORE: 'memory', LOG_LEVEL: 'silent', SECURITY: security },
   });

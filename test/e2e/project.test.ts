@@ -298,6 +298,141 @@ describe('generated project, end to end', function () {
     });
   }
 
+  describe('r4 search on the embedded store', () => {
+    const url = (suffix: string) => `${base}/r4${suffix}`;
+    const tag = `s${Date.now().toString(36)}`;
+    const ids: Record<string, string> = {};
+
+    before(async () => {
+      const people = [
+        ['Alpha', '1975-03-01', 'female'],
+        ['Bravo', '1982-07-15', 'male'],
+        ['Charlie', '1988-12-31', 'male'],
+        ['Delta', '1995-01-01', 'female'],
+      ] as const;
+      for (const [given, birthDate, gender] of people) {
+        const created = await request(url('/Patient'), {
+          method: 'POST',
+          body: {
+            resourceType: 'Patient',
+            name: [{ family: `${tag}fam`, given: [given] }],
+            birthDate,
+            gender,
+          },
+        });
+        assert.equal(created.status, 201, created.text);
+        ids[given] = created.body.id;
+      }
+      const observation = await request(url('/Observation'), {
+        method: 'POST',
+        body: {
+          resourceType: 'Observation',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }], text: tag },
+          subject: { reference: `Patient/${ids.Bravo}` },
+        },
+      });
+      assert.equal(observation.status, 201, observation.text);
+    });
+
+    const names = (bundle: {
+      entry?: {
+        resource: { resourceType: string; name?: { given: string[] }[] };
+        search: { mode: string };
+      }[];
+    }) =>
+      (bundle.entry ?? [])
+        .filter((entry) => entry.search.mode === 'match')
+        .map((entry) => entry.resource.name?.[0]?.given[0])
+        .sort();
+
+    it('finds by string prefix, and ANDs repeated date parameters', async () => {
+      const byName = await request(url(`/Patient?family=${tag}`));
+      assert.equal(byName.status, 200, byName.text);
+      assert.deepEqual(names(byName.body), ['Alpha', 'Bravo', 'Charlie', 'Delta']);
+      const range = await request(url(`/Patient?family=${tag}&birthdate=ge1980&birthdate=le1990`));
+      assert.deepEqual(names(range.body), ['Bravo', 'Charlie']);
+      const orGender = await request(url(`/Patient?family=${tag}&gender=female&birthdate=lt1980`));
+      assert.deepEqual(names(orGender.body), ['Alpha']);
+    });
+
+    it('gives the same results to POST _search', async () => {
+      const posted = await request(url('/Patient/_search'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `family=${tag}&birthdate=ge1980&birthdate=le1990`,
+      });
+      assert.equal(posted.status, 200, posted.text);
+      assert.deepEqual(names(posted.body), ['Bravo', 'Charlie']);
+    });
+
+    it('includes the subject of matched Observations', async () => {
+      const found = await request(
+        url(
+          `/Observation?code=http://loinc.org|8867-4&subject=Patient/${ids.Bravo}&_include=Observation:subject`,
+        ),
+      );
+      assert.equal(found.status, 200, found.text);
+      const modes = found.body.entry.map(
+        (entry: { resource: { resourceType: string }; search: { mode: string } }) =>
+          `${entry.search.mode}:${entry.resource.resourceType}`,
+      );
+      assert.ok(modes.includes('match:Observation'), modes.join());
+      assert.ok(modes.includes('include:Patient'), modes.join());
+    });
+
+    it('pages through every match with next links, without duplicates or gaps', async () => {
+      const seen: string[] = [];
+      let next: string | undefined = url(`/Patient?family=${tag}&_count=1&_sort=birthdate`);
+      while (next) {
+        const page = await request(next);
+        assert.equal(page.status, 200, page.text);
+        for (const entry of page.body.entry ?? [])
+          if (entry.search.mode === 'match') seen.push(entry.resource.name[0].given[0]);
+        next = page.body.link.find((link: { relation: string }) => link.relation === 'next')?.url;
+      }
+      assert.deepEqual(seen, ['Alpha', 'Bravo', 'Charlie', 'Delta']);
+    });
+
+    it('counts with _summary=count', async () => {
+      const counted = await request(url(`/Patient?family=${tag}&_summary=count`));
+      assert.equal(counted.body.total, 4);
+      assert.equal(counted.body.entry, undefined);
+    });
+
+    it('refuses an unknown parameter, and ignores it under Prefer: handling=lenient', async () => {
+      const refused = assertOutcome(await request(url(`/Patient?family=${tag}&shoe-size=42`)), 400);
+      assert.match(refused, /shoe-size/);
+      const lenient = await request(url(`/Patient?family=${tag}&shoe-size=42`), {
+        headers: { prefer: 'handling=lenient' },
+      });
+      assert.equal(lenient.status, 200, lenient.text);
+      assert.equal(names(lenient.body).length, 4);
+      const outcome = lenient.body.entry.find(
+        (entry: { search: { mode: string } }) => entry.search.mode === 'outcome',
+      );
+      assert.match(JSON.stringify(outcome.resource), /shoe-size/);
+    });
+
+    it('creates conditionally with If-None-Exist', async () => {
+      const identifier = { system: 'urn:fhirgen:test', value: tag };
+      const first = await request(url('/Patient'), {
+        method: 'POST',
+        headers: { 'if-none-exist': `identifier=urn:fhirgen:test|${tag}` },
+        body: { resourceType: 'Patient', identifier: [identifier] },
+      });
+      assert.equal(first.status, 201, first.text);
+      const second = await request(url('/Patient'), {
+        method: 'POST',
+        headers: { 'if-none-exist': `identifier=urn:fhirgen:test|${tag}` },
+        body: { resourceType: 'Patient', identifier: [identifier] },
+      });
+      assert.equal(second.status, 200, second.text);
+      const found = await request(url(`/Patient?identifier=urn:fhirgen:test|${tag}`));
+      assert.equal(names(found.body).length, 1);
+    });
+  });
+
   describe('r4 service behaviour', () => {
     const url = (suffix: string) => `${base}/r4${suffix}`;
 
@@ -478,7 +613,12 @@ describe('generated project, end to end', function () {
     });
 
     it('type-checks in strict mode', async () => {
-      await run('npm', ['run', 'typecheck'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+      try {
+        await run('npm', ['run', 'typecheck'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+      } catch (error) {
+        const failed = error as { stdout?: string; stderr?: string };
+        assert.fail(`tsc found errors:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+      }
     });
   });
 });

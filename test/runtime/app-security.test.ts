@@ -17,7 +17,7 @@ import { ConfigError } from '../../src/runtime/config';
 import { hashSecret } from '../../src/runtime/security/secrets';
 import type { ResourceService } from '../../src/runtime/service';
 import { storeServices } from '../../src/runtime/store/store-service';
-import { generatedBinding } from './fixtures/generated';
+import { generatedBinding, generatedSearchTables } from './fixtures/generated';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
 const binding = generatedBinding('r4');
@@ -27,6 +27,7 @@ const SECRET = 'app-secret';
 const r4: VersionModule = {
   binding,
   basePath: '/r4',
+  searchTables: generatedSearchTables('r4'),
   createServices: ({ store }) => {
     const services: Record<string, ResourceService> = {
       ...storeServices(store, ['Patient', 'Observation', 'Organization']),

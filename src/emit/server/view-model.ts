@@ -39,6 +39,8 @@ export interface VersionModel {
   bindingName: string;
   /** `r4Services` */
   servicesName: string;
+  /** `r4SearchTables` */
+  searchTablesName: string;
   resources: ResourceView[];
   /**
    * A resource type for examples in the README and the smoke test: Patient when served, otherwise one
@@ -89,6 +91,7 @@ function versionModel({ facts, resources }: VersionView): VersionModel {
     basePath: facts.basePath,
     bindingName: `${facts.id}Binding`,
     servicesName: `${facts.id}Services`,
+    searchTablesName: `${facts.id}SearchTables`,
     resources: views,
     example,
     firstResource,

@@ -15,6 +15,7 @@ import { SecurityConfigError } from '../security/errors';
 import type { Security } from '../security/index';
 import { createRedirectServer, loadTlsCredentials } from '../security/transport';
 import { buildServer, type RunningServer, type VersionSetup } from '../server';
+import { readSearchSettings, wireSearch } from './search';
 import { type SecurityWiring, wireSecurity } from './security';
 import { readSecuritySettings } from './security-config';
 import type { VersionModule } from './types';
@@ -75,21 +76,26 @@ export async function startProject(
   let wiring: SecurityWiring | undefined;
   try {
     wiring = await wireSecurity(settings, url, config.publicUrl, options.clients);
+    const search = wireSearch(options.versions, readSearchSettings(config.sections.search));
     const versions: Record<string, VersionSetup> = {};
     for (const version of options.versions) {
       versions[version.binding.id] = {
         binding: version.binding,
         services: (store) => version.createServices({ store }),
+        searchParser: search.parser,
       };
     }
     const built = buildServer({
       config,
       versions,
+      store: search.store,
       middleware: wiring.middleware,
       ...(wiring.authorize === undefined ? {} : { authorize: wiring.authorize }),
       ...(wiring.guard === undefined ? {} : { guard: wiring.guard }),
       ...(wiring.capabilitySecurity === undefined ? {} : { capabilitySecurity: wiring.capabilitySecurity }),
     });
+    const reindexed = search.reindexIfStale(built.store);
+    if (reindexed > 0) built.logger.info(`search index rebuilt for ${reindexed} resources`);
     // Which X-Forwarded-* headers to believe (client address for token binding, protocol for HSTS).
     built.app.set('trust proxy', transport.trustProxy);
     server.on('request', built.app);

@@ -17,6 +17,8 @@ export interface VersionModule {
   binding: VersionBinding;
   /** Where the version is mounted unless the config says otherwise (`/r4`). */
   basePath: string;
+  /** The version's search-parameter tables (`src/fhir/<version>/server/search-parameters.json`). */
+  searchTables: Record<string, unknown>;
   createServices(deps: ServiceDeps): Readonly<Record<string, ResourceService>>;
 }
 

@@ -1,0 +1,78 @@
+/**
+ * Search in a generated project: the search module's parser on every version, and one index over the
+ * shared embedded store, filled at each write with every mounted version's parameters. When the
+ * search tables change (a regenerated project) or the store holds data written before indexing, the
+ * store is indexed again at start.
+ */
+import { createHash } from 'node:crypto';
+import { ConfigError } from '../config';
+import type { SearchParser } from '../http/search-parser';
+import { createSearchParser, createVersionedSearchEngine } from '../search/adapters';
+import { createSearchIndexer, reindexStore } from '../search/sql/indexer';
+import type { FhirVersion, SearchTables } from '../search/table';
+import type { SqliteStore, StoreSearchEngine, StoreWriteHook } from '../store/sqlite-store';
+import type { VersionModule } from './types';
+
+export interface SearchSettings {
+  /** Page size when the client sends no `_count`. */
+  defaultCount: number;
+  /** The largest `_count` honoured (https://hl7.org/fhir/R4/search.html#count: a server may cap it). */
+  maxCount: number;
+}
+
+export interface SearchWiring {
+  parser: SearchParser;
+  store: { onWrite: StoreWriteHook; searchEngine: StoreSearchEngine };
+  /** Indexes the store again when its index was built from other tables; returns the resources indexed. */
+  reindexIfStale(store: SqliteStore): number;
+}
+
+export function readSearchSettings(section: unknown): SearchSettings {
+  const given = (typeof section === 'object' && section !== null ? section : {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  const count = (name: string, fallback: number) => {
+    const value = given[name] ?? fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 10_000) {
+      problems.push(`search.${name} must be an integer from 1 to 10000, got ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return value;
+  };
+  for (const key of Object.keys(given)) {
+    if (key !== 'defaultCount' && key !== 'maxCount') problems.push(`unknown setting "search.${key}"`);
+  }
+  const settings = { defaultCount: count('defaultCount', 20), maxCount: count('maxCount', 1000) };
+  if (settings.defaultCount > settings.maxCount)
+    problems.push('search.defaultCount must not exceed search.maxCount');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
+
+export function wireSearch(versions: VersionModule[], settings: SearchSettings): SearchWiring {
+  const tables: Partial<Record<FhirVersion, SearchTables>> = {};
+  for (const version of versions)
+    tables[version.binding.id as FhirVersion] = version.searchTables as SearchTables;
+  const indexer = createSearchIndexer({ versions: tables });
+  const fingerprint = createHash('sha256').update(JSON.stringify(tables)).digest('hex');
+  return {
+    parser: createSearchParser({ versions: tables, ...settings }),
+    store: {
+      onWrite: (event, db) => indexer(event, db),
+      searchEngine: createVersionedSearchEngine(tables),
+    },
+    reindexIfStale(store) {
+      store.db.exec('CREATE TABLE IF NOT EXISTS fhirgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      const row = store.db.prepare("SELECT value FROM fhirgen_meta WHERE key = 'search_tables'").get() as
+        | { value: string }
+        | undefined;
+      if (row?.value === fingerprint) return 0;
+      const indexed = reindexStore(store.db, indexer);
+      store.db
+        .prepare(
+          "INSERT INTO fhirgen_meta (key, value) VALUES ('search_tables', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .run(fingerprint);
+      return indexed;
+    },
+  };
+}
