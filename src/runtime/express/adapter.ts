@@ -117,16 +117,27 @@ function toFhirRequest(req: Request, res: Response, basePath: string, publicUrl?
   return request;
 }
 
+/**
+ * Writes the handler's response in one go: headers through one `writeHead`, the body as one string
+ * with its `Content-Length`, so that Node sends head and body in a single write instead of the
+ * several writes of chunked encoding (RFC 9112 §7.1).
+ */
 function send(res: Response, response: FhirResponse, mime: string): void {
   if (res.headersSent) return;
-  res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  const headers = response.headers;
   if (response.body === undefined) {
+    // Through `end()` alone Node writes `Content-Length: 0` where a body is allowed (201, 200).
+    res.statusCode = response.status;
+    for (const name in headers) res.setHeader(name, headers[name] as string);
     res.end();
     return;
   }
-  if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', `${mime}; charset=utf-8`);
-  res.end(JSON.stringify(response.body));
+  const text = JSON.stringify(response.body);
+  if (headers['Content-Type'] === undefined && !res.hasHeader('Content-Type'))
+    res.setHeader('Content-Type', `${mime}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.writeHead(response.status, headers);
+  res.end(text);
 }
 
 /** `X-Request-Id` echoed when the client's is sane, generated otherwise; one log line per request. */
