@@ -49,9 +49,13 @@ export interface StoreSearchEngine {
   search(query: SearchQuery, store: SqliteStore, context?: SearchContext): StoreSearchResult;
 }
 
-interface CurrentRow {
+/** What writes need of the current version: no JSON, which would cost a string of kilobytes. */
+interface HeadRow {
   version_id: number;
   deleted: number;
+}
+
+interface CurrentRow extends HeadRow {
   json: string | null;
 }
 
@@ -69,6 +73,8 @@ export class SqliteStore {
   private readonly onWrite: StoreWriteHook | undefined;
   private readonly engine: StoreSearchEngine;
   private readonly statements: ReturnType<typeof prepare>;
+  /** Transaction wrappers made once: better-sqlite3 builds several functions per `transaction()` call. */
+  private readonly transactions: ReturnType<SqliteStore['makeTransactions']>;
   /** Epoch ms of the last write, so that every write gets a later `lastUpdated` than the one before. */
   private lastStamp: number;
 
@@ -83,6 +89,7 @@ export class SqliteStore {
     this.onWrite = options.onWrite;
     this.engine = options.searchEngine ?? idOnlySearch;
     this.statements = prepare(this.db);
+    this.transactions = this.makeTransactions();
     const latest = this.db.prepare('SELECT MAX(last_updated) AS latest FROM resource_history').get() as {
       latest: string | null;
     };
@@ -111,48 +118,16 @@ export class SqliteStore {
 
   /** Stores a new resource. Keeps `resource.id` when given (transactions assign ids beforehand). */
   create(resourceType: string, resource: ResourceJson): ResourceJson {
-    const id = resource.id ?? randomUUID();
-    return this.db.transaction(() => {
-      if (this.statements.current.get(resourceType, id) !== undefined) {
-        throw new FhirHttpError(409, `${resourceType}/${id} already exists`);
-      }
-      return this.write('create', resourceType, id, 1, resource);
-    })();
+    return this.transactions.create(resourceType, resource.id ?? randomUUID(), resource);
   }
 
   update(resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) {
-    return this.db.transaction(() => {
-      const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
-      checkVersion(resourceType, id, row, options.ifMatch);
-      if (row === undefined && !options.allowCreate) {
-        throw new FhirHttpError(
-          405,
-          `${resourceType}/${id} is not known and this server does not create resources by update`,
-        );
-      }
-      const versionId = row === undefined ? 1 : row.version_id + 1;
-      const stored = this.write(
-        row === undefined ? 'create' : 'update',
-        resourceType,
-        id,
-        versionId,
-        resource,
-      );
-      return { resource: stored, created: row === undefined || row.deleted === 1 };
-    })();
+    return this.transactions.update(resourceType, id, resource, options);
   }
 
   /** Marks the resource deleted (a tombstone). Deleting an unknown or deleted resource changes nothing. */
   delete(resourceType: string, id: string): void {
-    this.db.transaction(() => {
-      const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
-      if (row === undefined || row.deleted === 1) return;
-      const versionId = row.version_id + 1;
-      const lastUpdated = this.nextStamp();
-      this.statements.tombstone.run(versionId, lastUpdated, resourceType, id);
-      this.statements.history.run(resourceType, id, versionId, lastUpdated, 'DELETE', null);
-      this.onWrite?.({ kind: 'delete', resourceType, id, versionId: String(versionId) }, this.db);
-    })();
+    this.transactions.delete(resourceType, id);
   }
 
   /** Versions newest first, of one resource, one type, or everything (`resourceType` undefined). */
@@ -202,6 +177,48 @@ export class SqliteStore {
     this.db.close();
   }
 
+  private makeTransactions() {
+    const { head, tombstone, history } = this.statements;
+    return {
+      create: this.db.transaction((resourceType: string, id: string, resource: ResourceJson) => {
+        if (head.get(resourceType, id) !== undefined) {
+          throw new FhirHttpError(409, `${resourceType}/${id} already exists`);
+        }
+        return this.write('create', resourceType, id, 1, resource);
+      }),
+      update: this.db.transaction(
+        (resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) => {
+          const row = head.get(resourceType, id) as HeadRow | undefined;
+          checkVersion(resourceType, id, row, options.ifMatch);
+          if (row === undefined && !options.allowCreate) {
+            throw new FhirHttpError(
+              405,
+              `${resourceType}/${id} is not known and this server does not create resources by update`,
+            );
+          }
+          const versionId = row === undefined ? 1 : row.version_id + 1;
+          const stored = this.write(
+            row === undefined ? 'create' : 'update',
+            resourceType,
+            id,
+            versionId,
+            resource,
+          );
+          return { resource: stored, created: row === undefined || row.deleted === 1 };
+        },
+      ),
+      delete: this.db.transaction((resourceType: string, id: string) => {
+        const row = head.get(resourceType, id) as HeadRow | undefined;
+        if (row === undefined || row.deleted === 1) return;
+        const versionId = row.version_id + 1;
+        const lastUpdated = this.nextStamp();
+        tombstone.run(versionId, lastUpdated, resourceType, id);
+        history.run(resourceType, id, versionId, lastUpdated, 'DELETE', null);
+        this.onWrite?.({ kind: 'delete', resourceType, id, versionId: String(versionId) }, this.db);
+      }),
+    };
+  }
+
   /**
    * Strictly increasing across writes (one millisecond apart at least), so that history is totally
    * ordered and `_since` never misses a write made in the same millisecond as another.
@@ -242,7 +259,7 @@ export class SqliteStore {
 }
 
 /** `If-Match` (https://hl7.org/fhir/R4/http.html#concurrency): 412 unless the current version is the one named. */
-function checkVersion(resourceType: string, id: string, row: CurrentRow | undefined, ifMatch?: string): void {
+function checkVersion(resourceType: string, id: string, row: HeadRow | undefined, ifMatch?: string): void {
   if (ifMatch === undefined) return;
   if (row === undefined || row.deleted === 1 || String(row.version_id) !== ifMatch) {
     const current = row === undefined ? 'none' : String(row.version_id);
@@ -257,6 +274,7 @@ function prepare(db: Database.Database) {
   const historyColumns = 'resource_type, id, version_id, last_updated, method, json';
   return {
     current: db.prepare('SELECT version_id, deleted, json FROM resources WHERE resource_type = ? AND id = ?'),
+    head: db.prepare('SELECT version_id, deleted FROM resources WHERE resource_type = ? AND id = ?'),
     version: db.prepare(
       'SELECT json FROM resource_history WHERE resource_type = ? AND id = ? AND version_id = ?',
     ),
