@@ -61,6 +61,8 @@ export interface IncludeDirective {
 export interface PageCursor {
   direction: 'next' | 'previous';
   key: (string | number | null)[];
+  /** The total counted on the first page, carried so that later pages need not count again. */
+  total?: number;
 }
 
 export type SummaryMode = 'true' | 'false' | 'count' | 'text' | 'data';

@@ -6,6 +6,7 @@
 import type { SearchParseInput, SearchParser } from '../http/search-parser';
 import { FhirHttpError, issue } from '../outcome';
 import type { SqliteStore, StoreSearchEngine, StoreSearchResult } from '../store/sqlite-store';
+import { pageLinks } from './bundle';
 import { parseSearch } from './parse';
 import { searchStore } from './sql/engine';
 import { SearchUnsupportedError } from './sql/match';
@@ -85,6 +86,8 @@ export function createStoreSearchEngine(
         );
         const result: StoreSearchResult = { match: page.matches, include: page.includes };
         if (page.total !== undefined) result.total = page.total;
+        // The core adds `self`; paging goes by the engine's cursors, not by `_offset`.
+        if (base !== undefined) result.links = pageLinks(query, page, { version, baseUrl: base });
         return result;
       } catch (error) {
         if (error instanceof SearchUnsupportedError) {

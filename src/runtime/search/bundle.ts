@@ -4,7 +4,7 @@
  * resources cut down by `_summary` and `_elements` (marked SUBSETTED, search.html#summary).
  */
 import type { SearchQuery } from '../contracts';
-import { renderSearchUrl } from './self-link';
+import { type LinkOptions, renderSearchUrl } from './self-link';
 import type { SearchPage, StoredResource } from './sql/engine';
 import type { FhirVersion } from './table';
 
@@ -26,16 +26,10 @@ export function buildSearchBundle(
   page: SearchPage,
   options: BundleOptions,
 ): Record<string, unknown> {
-  const link = [{ relation: 'self', url: renderSearchUrl(query, options) }];
-  const { cursor: _cursor, offset: _offset, ...firstQuery } = query;
-  link.push({ relation: 'first', url: renderSearchUrl(firstQuery, options) });
-  if (page.previous)
-    link.push({
-      relation: 'previous',
-      url: renderSearchUrl({ ...firstQuery, cursor: page.previous }, options),
-    });
-  if (page.next)
-    link.push({ relation: 'next', url: renderSearchUrl({ ...firstQuery, cursor: page.next }, options) });
+  const link = [
+    { relation: 'self', url: renderSearchUrl(query, options) },
+    ...pageLinks(query, page, options),
+  ];
   const entry: Record<string, unknown>[] = [
     ...page.matches.map((resource) => entryOf(resource, 'match', query, options)),
     ...page.includes.map((resource) => entryOf(resource, 'include', query, options)),
@@ -46,6 +40,28 @@ export function buildSearchBundle(
   bundle.link = link;
   if (entry.length > 0) bundle.entry = entry;
   return bundle;
+}
+
+/**
+ * `first`, `previous` and `next` (https://hl7.org/fhir/R4/http.html#paging): the neighbours carry
+ * their own keyset cursor, so a walk through the pages stays free of duplicates and gaps while
+ * others write.
+ */
+export function pageLinks(
+  query: SearchQuery,
+  page: Pick<SearchPage, 'next' | 'previous'>,
+  options: LinkOptions,
+): { relation: string; url: string }[] {
+  const { cursor: _cursor, offset: _offset, ...firstQuery } = query;
+  const link = [{ relation: 'first', url: renderSearchUrl(firstQuery, options) }];
+  if (page.previous)
+    link.push({
+      relation: 'previous',
+      url: renderSearchUrl({ ...firstQuery, cursor: page.previous }, options),
+    });
+  if (page.next)
+    link.push({ relation: 'next', url: renderSearchUrl({ ...firstQuery, cursor: page.next }, options) });
+  return link;
 }
 
 function entryOf(

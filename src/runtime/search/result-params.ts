@@ -132,7 +132,7 @@ export function parseCursor(text: string): Parsed<PageCursor> {
   }
   if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded))
     return fail('not a cursor this server wrote');
-  const { d, k } = decoded as { d?: unknown; k?: unknown };
+  const { d, k, t } = decoded as { d?: unknown; k?: unknown; t?: unknown };
   const keyOk =
     Array.isArray(k) &&
     k.length > 0 &&
@@ -141,11 +141,17 @@ export function parseCursor(text: string): Parsed<PageCursor> {
       (part) =>
         part === null || typeof part === 'string' || (typeof part === 'number' && Number.isFinite(part)),
     );
-  if ((d !== 'n' && d !== 'p') || !keyOk) return fail('not a cursor this server wrote');
-  return { ok: true, value: { direction: d === 'n' ? 'next' : 'previous', key: k as PageCursor['key'] } };
+  const totalOk = t === undefined || (typeof t === 'number' && Number.isInteger(t) && t >= 0);
+  if ((d !== 'n' && d !== 'p') || !keyOk || !totalOk) return fail('not a cursor this server wrote');
+  const cursor: PageCursor = { direction: d === 'n' ? 'next' : 'previous', key: k as PageCursor['key'] };
+  if (typeof t === 'number') cursor.total = t;
+  return { ok: true, value: cursor };
 }
 
 export function encodeCursor(cursor: PageCursor): string {
-  const body = { d: cursor.direction === 'next' ? 'n' : 'p', k: cursor.key };
+  const body =
+    cursor.total === undefined
+      ? { d: cursor.direction === 'next' ? 'n' : 'p', k: cursor.key }
+      : { d: cursor.direction === 'next' ? 'n' : 'p', k: cursor.key, t: cursor.total };
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }

@@ -56,7 +56,8 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
   if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
   const filter = candidates(query, context);
   const page: SearchPage = { matches: [], includes: [] };
-  if (query.total !== 'none' || query.summary === 'count') page.total = count(db, filter);
+  const total = totalOf(db, filter, query);
+  if (total !== undefined) page.total = total;
   if (query.summary === 'count' || query.count === 0) return page;
 
   const columns = sortColumns(query.sort, query.resourceType, 'r', context);
@@ -73,8 +74,9 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
     // cursor or an offset that a previous one does; walking backwards, the other way round.
     const backwards = query.cursor?.direction === 'previous';
     const cameFrom = query.cursor !== undefined || (query.offset ?? 0) > 0;
-    if (backwards ? cameFrom : more) page.next = { direction: 'next', key: keyOf(last) };
-    if (backwards ? more : cameFrom) page.previous = { direction: 'previous', key: keyOf(first) };
+    const carried = total === undefined ? {} : { total };
+    if (backwards ? cameFrom : more) page.next = { direction: 'next', key: keyOf(last), ...carried };
+    if (backwards ? more : cameFrom) page.previous = { direction: 'previous', key: keyOf(first), ...carried };
   }
   page.includes = collectIncludes(db, query, page.matches, {
     ...options,
@@ -114,6 +116,17 @@ function intersect(sets: string[]): string {
   // id order (every row of the type) instead of the one that finds the matching rows.
   if (sets.length === 1) return `WITH matched AS MATERIALIZED (${sets[0]}) SELECT DISTINCT id FROM matched`;
   return sets.map((set) => `SELECT id FROM (${set})`).join(' INTERSECT ');
+}
+
+/**
+ * The total (https://hl7.org/fhir/R4/search.html#total): counted on the first page and carried in the
+ * cursors of the next/previous links, so that walking the pages counts once; `_total=accurate` and
+ * `_summary=count` count on every page, `_total=none` never.
+ */
+function totalOf(db: Database.Database, filter: Sql, query: SearchQuery): number | undefined {
+  if (query.summary === 'count' || query.total === 'accurate') return count(db, filter);
+  if (query.total === 'none') return undefined;
+  return query.cursor?.total ?? count(db, filter);
 }
 
 function count(db: Database.Database, filter: Sql): number {
