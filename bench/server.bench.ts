@@ -6,7 +6,9 @@
  * median of each is printed. Figures, not assertions.
  *
  * BENCH_DURATION (seconds per run, default 10), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (50),
- * BENCH_TARGETS (comma-separated subset of the targets below).
+ * BENCH_TARGETS (comma-separated subset of the targets below), BENCH_LOG (the fhirgen servers' log
+ * level, default `info`: one line per request, as a generated project logs, written to /dev/null
+ * through the same asynchronous destination; `warn` leaves request logging out).
  * The same file is the server process when started as `server.bench.ts --serve <target>`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -31,6 +33,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PATIENT_ID = 'bench-patient';
+const LOG_LEVEL = process.env.BENCH_LOG ?? 'info';
 
 /** A Patient of about 3 KB, with the elements the bench binding knows. */
 function benchPatient(): ResourceJson {
@@ -118,7 +121,7 @@ async function serve(target: Target): Promise<void> {
   if (target === 'fhirgen' || target === 'fhirgen-map') {
     const dir = mkdtempSync(path.join(tmpdir(), 'fhirgen-bench-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const env = { PORT: '0', STORE_PATH: path.join(dir, 'fhir.sqlite'), LOG_LEVEL: 'warn' };
+    const env = { PORT: '0', STORE_PATH: path.join(dir, 'fhir.sqlite'), LOG_LEVEL };
     const config = loadConfig({ env, available: { r4: '/r4' } });
     const map = mapService();
     map.update?.(PATIENT_ID, patient, { requestId: '', baseUrl: '', version: 'r4' }, { allowCreate: true });
@@ -127,7 +130,7 @@ async function serve(target: Target): Promise<void> {
     const { app, store } = buildServer({
       config,
       versions: { r4: { binding: benchBinding(), services } },
-      logger: pino({ level: 'warn' }),
+      logger: pino({ level: LOG_LEVEL }, pino.destination({ dest: '/dev/null', sync: false })),
     });
     store.update('Patient', PATIENT_ID, patient, { allowCreate: true });
     listen = (port) => app.listen(port, '127.0.0.1');
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
   const targets = wanted === undefined ? all : all.filter((target) => wanted.includes(target));
   const body = JSON.stringify(benchPatient());
   process.stdout.write(
-    `Patient body ${body.length} bytes, ${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS} rounds\n`,
+    `Patient body ${body.length} bytes, ${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS} rounds, fhirgen log level ${LOG_LEVEL}\n`,
   );
   // node-fhir-server-core routes by version number (https://github.com/bluehalo/node-fhir-server-core).
   const base = (port: number, target: Target) =>

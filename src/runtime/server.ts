@@ -51,7 +51,7 @@ export interface BuiltServer {
 
 export function buildServer(options: ServerOptions): BuiltServer {
   const { config } = options;
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? defaultLogger(config.logLevel);
   const location = config.store.kind === 'memory' ? ':memory:' : config.store.path;
   if (config.store.kind === 'sqlite')
     mkdirSync(path.dirname(path.resolve(config.store.path)), { recursive: true });
@@ -88,6 +88,15 @@ export function buildServer(options: ServerOptions): BuiltServer {
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
   });
   return { app, store, logger };
+}
+
+/**
+ * pino to stdout through an asynchronous destination: a synchronous write per request line costs a
+ * system call on the request's path. pino flushes what is buffered when the process exits
+ * (https://github.com/pinojs/pino/blob/main/docs/asynchronous.md).
+ */
+export function defaultLogger(level: string): Logger {
+  return pino({ level }, pino.destination({ dest: 1, sync: false }));
 }
 
 export interface RunningServer extends BuiltServer {
