@@ -56,12 +56,22 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
   if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
   const filter = candidates(query, context);
   const page: SearchPage = { matches: [], includes: [] };
-  const total = totalOf(db, filter, query);
-  if (total !== undefined) page.total = total;
-  if (query.summary === 'count' || query.count === 0) return page;
+  const countOnly = query.summary === 'count' || query.count === 0;
+  const wanted = totalWanted(query);
+  // Without a cursor the page query sees every match, so it counts them in the same pass.
+  const countInPage = wanted === 'count' && !countOnly && query.cursor === undefined;
+  let total = typeof wanted === 'number' ? wanted : undefined;
+  if (wanted === 'count' && !countInPage) total = count(db, filter);
+  if (countOnly) {
+    if (total !== undefined) page.total = total;
+    return page;
+  }
 
   const columns = sortColumns(query.sort, query.resourceType, 'r', context);
-  const { rows, more } = fetchPage(db, filter, columns, query);
+  const { rows, more, counted } = fetchPage(db, filter, columns, query, countInPage);
+  // An offset past the last match returns no row to carry the count: count apart.
+  if (countInPage) total = counted ?? count(db, filter);
+  if (total !== undefined) page.total = total;
   page.matches = loadPage(db, query.resourceType, rows);
   const first = rows[0];
   const last = rows[rows.length - 1];
@@ -123,10 +133,10 @@ function intersect(sets: string[]): string {
  * cursors of the next/previous links, so that walking the pages counts once; `_total=accurate` and
  * `_summary=count` count on every page, `_total=none` never.
  */
-function totalOf(db: Database.Database, filter: Sql, query: SearchQuery): number | undefined {
-  if (query.summary === 'count' || query.total === 'accurate') return count(db, filter);
+function totalWanted(query: SearchQuery): number | 'count' | undefined {
+  if (query.summary === 'count' || query.total === 'accurate') return 'count';
   if (query.total === 'none') return undefined;
-  return query.cursor?.total ?? count(db, filter);
+  return query.cursor?.total ?? 'count';
 }
 
 function count(db: Database.Database, filter: Sql): number {
@@ -156,14 +166,25 @@ function loadPage(db: Database.Database, resourceType: string, rows: PageRow[]):
   });
 }
 
-function fetchPage(db: Database.Database, filter: Sql, columns: SortColumn[], query: SearchQuery) {
+function fetchPage(
+  db: Database.Database,
+  filter: Sql,
+  columns: SortColumn[],
+  query: SearchQuery,
+  withCount: boolean,
+): { rows: PageRow[]; more: boolean; counted?: number } {
   const inner = ranked(filter, columns);
   const backwards = query.cursor?.direction === 'previous';
   const where = query.cursor ? beyond(columns, query.cursor.key, !backwards) : sql('1');
   const offset = query.cursor ? 0 : (query.offset ?? 0);
-  const text = `SELECT * FROM (${inner.text}) WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
+  // COUNT(*) OVER () is computed over every match before LIMIT: the total without a second pass.
+  const counting = withCount ? ', COUNT(*) OVER () AS total__' : '';
+  const text = `SELECT *${counting} FROM (${inner.text}) WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
   const fetched = db.prepare(text).all(...inner.args, ...where.args, query.count + 1, offset) as PageRow[];
   const more = fetched.length > query.count;
   const rows = fetched.slice(0, query.count);
-  return { rows: backwards ? rows.reverse() : rows, more };
+  const counted = withCount ? (fetched[0]?.total__ as number | undefined) : undefined;
+  return counted === undefined
+    ? { rows: backwards ? rows.reverse() : rows, more }
+    : { rows: backwards ? rows.reverse() : rows, more, counted };
 }

@@ -81,7 +81,7 @@ function forward(
 ) {
   const rows = db
     .prepare(
-      `SELECT DISTINCT target_type AS resourceType, target_id AS id FROM search_reference INDEXED BY search_reference_owner
+      `SELECT DISTINCT target_type AS resourceType, target_id AS id FROM search_reference INDEXED BY search_reference_own
        WHERE v = ? AND resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
        AND target_type IS NOT NULL AND target_id IS NOT NULL AND (? IS NULL OR target_type = ?)`,
     )

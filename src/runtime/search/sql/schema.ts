@@ -65,24 +65,54 @@ const LOOKUP: Record<IndexKind, string> = {
   uri: 'value',
 };
 
+/** Columns a match compares besides the lookup column, carried in the indexes so that searches never read table rows. */
+const COVERED: Record<IndexKind, string> = {
+  string: 'exact',
+  token: 'system',
+  date: 'high',
+  number: 'grp',
+  quantity: 'high, system, code, unit',
+  reference: 'target_type, url',
+  uri: 'grp',
+};
+
+/** Indexes of earlier releases, replaced by the covering ones below. */
+const REPLACED = ['lookup', 'owner'];
+
 export function indexSchema(): string {
   const statements: string[] = [];
   for (const [kind, spec] of Object.entries(INDEX_TABLES) as [IndexKind, IndexTableSpec][]) {
     const columns = spec.columns.map((column) => `${column} ${isNumeric(kind, column) ? 'REAL' : 'TEXT'}`);
     statements.push(
       `CREATE TABLE IF NOT EXISTS ${spec.name} (v TEXT NOT NULL, resource_type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER NOT NULL, ${columns.join(', ')});`,
-      `CREATE INDEX IF NOT EXISTS ${spec.name}_lookup ON ${spec.name} (v, resource_type, param, ${LOOKUP[kind]});`,
-      // Serves both the delete on each write (resource_type, id) and the per-resource sort key lookups.
-      `CREATE INDEX IF NOT EXISTS ${spec.name}_owner ON ${spec.name} (resource_type, id, param, v);`,
+      ...REPLACED.map((suffix) => `DROP INDEX IF EXISTS ${spec.name}_${suffix};`),
+      // Covering: a parameter's id set (and COUNT over it) is read from the index alone.
+      `CREATE INDEX IF NOT EXISTS ${spec.name}_find ON ${spec.name} (v, resource_type, param, ${LOOKUP[kind]}, ${COVERED[kind]}, id);`,
+      // Serves the delete on each write (resource_type, id) and the per-resource sort keys, which it covers.
+      `CREATE INDEX IF NOT EXISTS ${spec.name}_own ON ${spec.name} (resource_type, id, param, v, ${sortColumnsOf(kind)});`,
     );
   }
   statements.push(
     'CREATE INDEX IF NOT EXISTS search_reference_target ON search_reference (v, target_type, target_id, param);',
     // `gt`/`ge` compare the upper end of date and quantity ranges.
-    'CREATE INDEX IF NOT EXISTS search_date_high ON search_date (v, resource_type, param, high);',
+    'DROP INDEX IF EXISTS search_date_high;',
+    'CREATE INDEX IF NOT EXISTS search_date_upper ON search_date (v, resource_type, param, high, low, id);',
     'CREATE INDEX IF NOT EXISTS search_quantity_high ON search_quantity (v, resource_type, param, high);',
   );
   return statements.join('\n');
+}
+
+/** The columns `_sort` reads (paging.ts). */
+function sortColumnsOf(kind: IndexKind): string {
+  switch (kind) {
+    case 'date':
+    case 'quantity':
+      return 'low, high';
+    case 'reference':
+      return 'target_type, target_id';
+    default:
+      return LOOKUP[kind];
+  }
 }
 
 function isNumeric(kind: IndexKind, column: string): boolean {
