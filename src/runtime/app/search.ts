@@ -53,7 +53,11 @@ export function wireSearch(versions: VersionModule[], settings: SearchSettings):
   for (const version of versions)
     tables[version.binding.id as FhirVersion] = version.searchTables as SearchTables;
   const indexer = createSearchIndexer({ versions: tables });
-  const fingerprint = createHash('sha256').update(JSON.stringify(tables)).digest('hex');
+  // Only what the indexer reads: the summary lists change no index row.
+  const indexed = Object.values(tables).map((byType) =>
+    Object.values(byType ?? {}).map((table) => [table.resourceType, table.params]),
+  );
+  const fingerprint = createHash('sha256').update(JSON.stringify(indexed)).digest('hex');
   return {
     parser: createSearchParser({ versions: tables, ...settings }),
     store: {

@@ -6,7 +6,7 @@
 import type { SearchParseInput, SearchParser } from '../http/search-parser';
 import { FhirHttpError, issue } from '../outcome';
 import type { SqliteStore, StoreSearchEngine, StoreSearchResult } from '../store/sqlite-store';
-import { pageLinks } from './bundle';
+import { elementListsOf, pageLinks, shape } from './bundle';
 import { parseSearch } from './parse';
 import { searchStore } from './sql/engine';
 import { SearchUnsupportedError } from './sql/match';
@@ -75,6 +75,8 @@ export function createStoreSearchEngine(
   tables: SearchTables,
   baseUrl?: string,
 ): StoreSearchEngine {
+  // `_summary` and `_elements` trim the matches; included resources stay whole (search.html#summary).
+  const shapeOptions = { version, baseUrl: '', ...elementListsOf(tables) };
   return {
     search(query, store: SqliteStore, context): StoreSearchResult {
       const base = baseUrl ?? context?.baseUrl;
@@ -84,7 +86,12 @@ export function createStoreSearchEngine(
           query,
           base === undefined ? { version, tables } : { version, tables, baseUrl: base },
         );
-        const result: StoreSearchResult = { match: page.matches, include: page.includes };
+        const shaping =
+          query.elements !== undefined || (query.summary !== undefined && query.summary !== 'false');
+        const match = shaping
+          ? page.matches.map((resource) => shape(resource, query, shapeOptions))
+          : page.matches;
+        const result: StoreSearchResult = { match, include: page.includes };
         if (page.total !== undefined) result.total = page.total;
         // The core adds `self`; paging goes by the engine's cursors, not by `_offset`.
         if (base !== undefined) result.links = pageLinks(query, page, { version, baseUrl: base });

@@ -6,13 +6,25 @@
 import type { SearchQuery } from '../contracts';
 import { type LinkOptions, renderSearchUrl } from './self-link';
 import type { SearchPage, StoredResource } from './sql/engine';
-import type { FhirVersion } from './table';
+import { type FhirVersion, lookupTable, type SearchTables } from './table';
 
 export interface BundleOptions {
   version: FhirVersion;
   baseUrl: string;
   /** Top-level elements marked as summary per resource type (from the IR's `isSummary`), for `_summary=true`. */
   summaryElements?: (resourceType: string) => readonly string[] | undefined;
+  /** Top-level mandatory elements per resource type, which `_summary=text` and `_elements` keep too. */
+  mandatoryElements?: (resourceType: string) => readonly string[] | undefined;
+}
+
+/** Summary and mandatory element lists read from the version's search tables (`SearchTable.summary`). */
+export function elementListsOf(
+  tables: SearchTables,
+): Pick<BundleOptions, 'summaryElements' | 'mandatoryElements'> {
+  return {
+    summaryElements: (resourceType) => lookupTable(tables, resourceType)?.summary,
+    mandatoryElements: (resourceType) => lookupTable(tables, resourceType)?.mandatory,
+  };
 }
 
 const SUBSETTED_SYSTEM: Record<FhirVersion, string> = {
@@ -79,10 +91,12 @@ function entryOf(
 
 /** Applies `_elements` or `_summary` to one resource. */
 export function shape(resource: StoredResource, query: SearchQuery, options: BundleOptions): StoredResource {
-  if (query.elements) return subset(resource, query.elements, options.version);
+  const mandatory = options.mandatoryElements?.(resource.resourceType) ?? [];
+  if (query.elements) return subset(resource, [...query.elements, ...mandatory], options.version);
   switch (query.summary) {
+    // "text, id, meta, and top-level mandatory elements" (search.html#summary).
     case 'text':
-      return subset(resource, ['text'], options.version);
+      return subset(resource, ['text', ...mandatory], options.version);
     case 'data': {
       const { text: _text, ...rest } = resource;
       return markSubsetted(rest as StoredResource, options.version);

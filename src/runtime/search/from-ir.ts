@@ -29,7 +29,34 @@ export function toSearchTable(resource: ResourceType): SearchTable {
   for (const expanded of expandChoiceComposites(resource)) {
     if (!Object.hasOwn(params, expanded.code)) params[expanded.code] = expanded;
   }
-  return { resourceType: resource.name, params };
+  return { resourceType: resource.name, params, ...elementLists(resource) };
+}
+
+/**
+ * Top-level elements for `_summary` and `_elements` (https://hl7.org/fhir/R4/search.html#summary):
+ * those marked `isSummary`, and the mandatory ones (min >= 1, or a required choice), which a summary
+ * and an `_elements` answer keep too ("servers SHOULD always return mandatory elements"). Choices go
+ * by their group name (`deceased` for `deceasedBoolean` ...). `resourceType`, `id` and `meta` are
+ * always kept and not listed.
+ */
+function elementLists(resource: ResourceType): Pick<SearchTable, 'summary' | 'mandatory'> {
+  const summary = new Set<string>();
+  const mandatory = new Set<string>();
+  const depth = resource.name.split('.').length + 1;
+  for (const element of resource.elements) {
+    if (element.path.split('.').length !== depth) continue;
+    const name = element.choice ? element.choice.group : element.name;
+    if (name === 'id' || name === 'meta') continue;
+    if (element.min >= 1) mandatory.add(name);
+    if (element.isSummary || element.min >= 1) summary.add(name);
+  }
+  for (const choice of resource.choices) {
+    if (choice.min >= 1 && choice.path.split('.').length === depth) {
+      mandatory.add(choice.name);
+      summary.add(choice.name);
+    }
+  }
+  return { summary: [...summary], mandatory: [...mandatory] };
 }
 
 function toParamDef(parameter: SearchParameter, resource: ResourceType): SearchParamDef {

@@ -40,6 +40,10 @@ export interface SearchParamDef {
 export interface SearchTable {
   resourceType: string;
   params: Record<string, SearchParamDef>;
+  /** Top-level elements `_summary=true` keeps (summary and mandatory ones; choices by group name). */
+  summary?: string[];
+  /** Top-level mandatory elements, kept by `_summary=text` and `_elements` too. */
+  mandatory?: string[];
 }
 
 /** All tables of one FHIR version, by resource type. */
