@@ -16,67 +16,15 @@ import { searchStore } from '../src/runtime/search/sql/engine';
 import { createSearchIndexer } from '../src/runtime/search/sql/indexer';
 import type { SearchTables } from '../src/runtime/search/table';
 import { SqliteStore } from '../src/runtime/store/sqlite-store';
+import { benchObservation, benchPatient, FAMILIES, random } from './search-data';
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 10_000);
 const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 2000);
 const BASE = 'http://localhost/r4';
-const FAMILIES = [
-  'Smith',
-  'Jones',
-  'Taylor',
-  'Brown',
-  'Williams',
-  'Wilson',
-  'Johnson',
-  'Davies',
-  'Robinson',
-  'Wright',
-];
-const GIVEN = ['Peter', 'Anna', 'James', 'Maria', 'John', 'Elena', 'Paul', 'Sara', 'Mark', 'Julia'];
-
-/** A fixed pseudo-random sequence (mulberry32), so that every run indexes the same data. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function patient(i: number, next: () => number) {
-  const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)] as T;
-  const year = 1930 + Math.floor(next() * 90);
-  const month = String(1 + Math.floor(next() * 12)).padStart(2, '0');
-  const day = String(1 + Math.floor(next() * 28)).padStart(2, '0');
-  return {
-    resourceType: 'Patient',
-    id: `p${i}`,
-    identifier: [{ system: 'urn:bench:mrn', value: `MRN${i}` }],
-    name: [{ family: `${pick(FAMILIES)}${i % 100}`, given: [pick(GIVEN)] }],
-    gender: next() < 0.5 ? 'female' : 'male',
-    birthDate: `${year}-${month}-${day}`,
-    address: [{ city: 'Springfield', postalCode: String(10000 + i) }],
-  };
-}
-
-function observation(i: number, patients: number) {
-  return {
-    resourceType: 'Observation',
-    id: `o${i}`,
-    status: 'final',
-    code: { coding: [{ system: 'http://loinc.org', code: i % 2 === 0 ? '8867-4' : '29463-7' }] },
-    subject: { reference: `Patient/p${i % patients}` },
-    effectiveDateTime: `2020-01-${String(1 + (i % 28)).padStart(2, '0')}`,
-    valueQuantity: { value: 40 + (i % 100), unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
-  };
-}
-
 function timeCreates(store: SqliteStore, count: number): number {
   const next = random(1);
   const started = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) store.create('Patient', patient(i, next));
+  for (let i = 0; i < count; i++) store.create('Patient', benchPatient(i, next));
   return count / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
@@ -115,7 +63,7 @@ async function main(): Promise<void> {
   const withIndex = timeCreates(store, PATIENTS);
   console.log(`Patients created per second, no index        ${withoutIndex.toFixed(0)}`);
   console.log(`Patients created per second, search indexing ${withIndex.toFixed(0)}`);
-  for (let i = 0; i < PATIENTS * 2; i++) store.create('Observation', observation(i, PATIENTS));
+  for (let i = 0; i < PATIENTS * 2; i++) store.create('Observation', benchObservation(i, PATIENTS));
 
   const options = { version: 'r4' as const, tables, defaultCount: 10, maxCount: 100, lenient: false };
   const search = (type: string, query: string) => {
