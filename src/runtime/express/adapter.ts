@@ -147,7 +147,8 @@ function requestIdAndLog(logger: Logger | undefined): RequestHandler {
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    if (logger !== undefined) {
+    // The level is asked per request (it can change at run time); below `info` the line would be dropped.
+    if (logger?.isLevelEnabled('info') === true) {
       const started = process.hrtime.bigint();
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -18,15 +18,27 @@ export function versionHeaders(
   const { versionId, lastUpdated } = cast.json.meta ?? {};
   if (typeof versionId === 'string') headers.ETag = `W/"${versionId}"`;
   if (typeof lastUpdated === 'string') {
-    const date = new Date(lastUpdated);
-    // RFC 9110 §5.6.7: HTTP-date, which toUTCString produces (IMF-fixdate).
-    if (!Number.isNaN(date.getTime())) headers['Last-Modified'] = date.toUTCString();
+    const httpDate = toHttpDate(lastUpdated);
+    if (httpDate !== undefined) headers['Last-Modified'] = httpDate;
   }
   if (withLocation && cast.json.id !== undefined) {
     const history = typeof versionId === 'string' ? `/_history/${versionId}` : '';
     headers.Location = `${baseUrl}/${cast.json.resourceType}/${cast.json.id}${history}`;
   }
   return headers;
+}
+
+/** The last few conversions: the same resources are read again and again, each with its one date. */
+const httpDates = new Map<string, string | undefined>();
+
+/** RFC 9110 §5.6.7: HTTP-date, which toUTCString produces (IMF-fixdate); undefined for a bad instant. */
+function toHttpDate(instant: string): string | undefined {
+  if (httpDates.has(instant)) return httpDates.get(instant);
+  const date = new Date(instant);
+  const httpDate = Number.isNaN(date.getTime()) ? undefined : date.toUTCString();
+  if (httpDates.size >= 256) httpDates.clear();
+  httpDates.set(instant, httpDate);
+  return httpDate;
 }
 
 /** A resource answer for read, create, update and patch, shaped by `Prefer: return=`. */

@@ -35,6 +35,13 @@ export interface Route {
 /** Logical ids: https://hl7.org/fhir/R4/datatypes.html#id */
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
+const INSTANCE: Record<string, Omit<Route, 'resourceType'>> = {
+  GET: { interaction: 'read' },
+  PUT: { interaction: 'update' },
+  PATCH: { interaction: 'patch' },
+  DELETE: { interaction: 'delete' },
+};
+
 export function routeRequest(method: string, path: string, isKnownType: (type: string) => boolean): Route {
   const segments = path.split('/').filter((segment) => segment !== '');
   const decoded = segments.map(decodeSegment);
@@ -66,13 +73,7 @@ export function routeRequest(method: string, path: string, isKnownType: (type: s
   if (second.startsWith('$') && third === undefined)
     return operationRoute(method, path, resourceType, second);
   const id = checkId(second);
-  if (third === undefined) {
-    const instance = { GET: 'read', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as const;
-    const table = Object.fromEntries(
-      Object.entries(instance).map(([verb, interaction]) => [verb, { interaction }]),
-    ) as Record<string, Omit<Route, 'resourceType'>>;
-    return { ...pick(method, table, path, resourceType), id };
-  }
+  if (third === undefined) return { ...pick(method, INSTANCE, path, resourceType), id };
   if (third.startsWith('$') && fourth === undefined) {
     return { ...operationRoute(method, path, resourceType, third), id };
   }
@@ -123,6 +124,7 @@ function checkId(id: string): string {
 }
 
 function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
