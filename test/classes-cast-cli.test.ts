@@ -61,4 +61,13 @@ describe('fhirgen cast', function () {
       /"MedicationRequest" is not a resource type of this version \(FHIR DSTU2 1\.0\.2/,
     );
   });
+
+  it('reports a file that is not JSON, still casts the others, and exits 2', () => {
+    const broken = path.join(dir, 'broken.json');
+    writeFileSync(broken, '{"resourceType": "Patient",');
+    const run = cast([broken, path.join(dir, 'patient.json'), '--fhir', 'r4']);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /broken\.json: Not JSON/);
+    assert.equal(JSON.parse(run.stdout.trim()).id, 'a');
+  });
 });

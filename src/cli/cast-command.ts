@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { FhirgenError } from '../errors';
 import { parseVersionList } from '../generate/models';
+import { describeInput, readResourceInputs } from './inputs';
 
 interface CastOptions {
   fhir: string;
@@ -12,12 +12,6 @@ interface CastOptions {
 /** What `cast` needs from a version's generated `index.ts`. */
 interface GeneratedVersion {
   fromJSON(json: unknown, report: { dropped: { path: string; reason: string }[] }): { toJSON(): unknown };
-}
-
-/** One JSON document to cast and where it came from (`file` or `file:line` for NDJSON). */
-interface Input {
-  source: string;
-  json: unknown;
 }
 
 const DEFAULT_MODELS = path.join(__dirname, '..', '..', 'generated');
@@ -37,24 +31,40 @@ export function registerCastCommand(program: Command): void {
     .action((paths: string[], options: CastOptions) => {
       const [version] = parseVersionList(options.fhir);
       const models = loadModels(path.join(options.models, version as string));
-      const inputs = paths.flatMap((given) => readInputs(given));
+      const inputs = readResourceInputs(paths);
       const outputs: unknown[] = [];
       let failures = 0;
+      let unreadable = 0;
       for (const input of inputs) {
+        const source = describeInput(input);
+        if (input.unreadable !== undefined) {
+          unreadable += 1;
+          process.stderr.write(`fhirgen: ${source}: ${input.unreadable.reason}\n`);
+          continue;
+        }
         const report = { dropped: [] as { path: string; reason: string }[] };
         try {
           outputs.push(models.fromJSON(input.json, report).toJSON());
         } catch (error) {
           failures += 1;
-          process.stderr.write(`fhirgen: ${input.source}: ${(error as Error).message}\n`);
+          process.stderr.write(`fhirgen: ${source}: ${(error as Error).message}\n`);
         }
         for (const dropped of report.dropped) {
-          process.stderr.write(`fhirgen: ${input.source}: dropped ${dropped.path} (${dropped.reason})\n`);
+          process.stderr.write(`fhirgen: ${source}: dropped ${dropped.path} (${dropped.reason})\n`);
         }
       }
       if (outputs.length === 1 && inputs.length === 1)
         process.stdout.write(`${JSON.stringify(outputs[0], null, 2)}\n`);
       else for (const output of outputs) process.stdout.write(`${JSON.stringify(output)}\n`);
+      if (unreadable > 0) {
+        throw new FhirgenError(
+          'UNREADABLE_INPUT',
+          `${unreadable} of ${inputs.length} inputs could not be read`,
+          {
+            hint: 'see the messages above; the other inputs were cast',
+          },
+        );
+      }
       if (failures > 0) {
         throw new FhirgenError(
           'INVALID_RESOURCES',
@@ -80,42 +90,5 @@ function loadModels(dir: string): GeneratedVersion {
         cause,
       },
     );
-  }
-}
-
-/** A file (JSON, or NDJSON by extension) or a folder searched recursively for `.json` and `.ndjson`. */
-function readInputs(given: string): Input[] {
-  let stats: ReturnType<typeof statSync>;
-  try {
-    stats = statSync(given);
-  } catch (cause) {
-    throw new FhirgenError('UNREADABLE_INPUT', `cannot read ${given}`, { location: given, cause });
-  }
-  if (!stats.isDirectory()) return readFile(given);
-  return readdirSync(given, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && /\.(nd)?json$/i.test(entry.name))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort()
-    .flatMap(readFile);
-}
-
-function readFile(file: string): Input[] {
-  const text = readFileSync(file, 'utf8');
-  if (!/\.ndjson$/i.test(file)) return [{ source: file, json: parse(text, file) }];
-  return text
-    .split('\n')
-    .map((line, index) => ({ line: line.trim(), source: `${file}:${index + 1}` }))
-    .filter(({ line }) => line.length > 0)
-    .map(({ line, source }) => ({ source, json: parse(line, source) }));
-}
-
-function parse(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new FhirgenError('INVALID_JSON', `not JSON: ${(cause as Error).message}`, {
-      location: source,
-      cause,
-    });
   }
 }

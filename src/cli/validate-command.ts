@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
@@ -6,6 +5,7 @@ import type { OperationOutcome } from '../emit/schemas/runtime/outcome';
 import type { FhirValidator } from '../emit/schemas/runtime/validator';
 import { FhirgenError } from '../errors';
 import { parseVersionList } from '../generate/models';
+import { type ResourceInput, readResourceInputs } from './inputs';
 
 type Format = 'text' | 'json' | 'ndjson';
 
@@ -15,14 +15,7 @@ interface ValidateOptions {
   schemas: string;
 }
 
-/** One resource read from the inputs, or the reason it could not be read. */
-interface Input {
-  file: string;
-  /** Position in the file: 0 for a JSON file, the resource's line index in an NDJSON file. */
-  index: number;
-  json?: unknown;
-  unreadable?: { code: 'structure' | 'not-found'; reason: string };
-}
+type Input = ResourceInput;
 
 interface Checked {
   input: Input;
@@ -50,7 +43,7 @@ export function registerValidateCommand(program: Command): void {
       const format = parseFormat(options.format);
       const [version] = parseVersionList(options.fhir);
       const validator = loadValidator(path.join(options.schemas, version as string, 'schemas'));
-      const checked = paths.flatMap(readInputs).map((input) => check(validator, input));
+      const checked = readResourceInputs(paths).map((input) => check(validator, input));
       process.stdout.write(render(checked, format));
       process.exitCode = exitCode(checked);
     });
@@ -96,56 +89,6 @@ function check(validator: FhirValidator, input: Input): Checked {
 function exitCode(checked: Checked[]): number {
   if (checked.some((item) => item.input.unreadable !== undefined)) return 2;
   return checked.every((item) => item.valid) ? 0 : 1;
-}
-
-/** A file, or a folder searched recursively for `.json` and `.ndjson` files, in name order. */
-function readInputs(given: string): Input[] {
-  let isFolder: boolean;
-  try {
-    isFolder = statSync(given).isDirectory();
-  } catch {
-    return [{ file: given, index: 0, unreadable: { code: 'not-found', reason: 'No such file or folder' } }];
-  }
-  if (!isFolder) return readFile(given);
-  return readdirSync(given, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && /\.(nd)?json$/i.test(entry.name))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort()
-    .flatMap(readFile);
-}
-
-function readFile(file: string): Input[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    return [
-      {
-        file,
-        index: 0,
-        unreadable: { code: 'not-found', reason: `Cannot read: ${(cause as Error).message}` },
-      },
-    ];
-  }
-  if (!/\.ndjson$/i.test(file)) return [parse(text, file, 0)];
-  // NDJSON (https://hl7.org/fhir/R4/nd-json.html): one resource per line; blank lines are skipped.
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0)
-    .map((line, index) => parse(line, file, index));
-}
-
-function parse(text: string, file: string, index: number): Input {
-  try {
-    return { file, index, json: JSON.parse(text) };
-  } catch (cause) {
-    return {
-      file,
-      index,
-      unreadable: { code: 'structure', reason: `Not JSON: ${(cause as Error).message}` },
-    };
-  }
 }
 
 function render(checked: Checked[], format: Format): string {
