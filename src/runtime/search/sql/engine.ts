@@ -10,7 +10,7 @@ import { type ConditionContext, idSet } from './conditions';
 import { collectIncludes } from './includes';
 import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
-import { Aliases, all, type Sql, sql } from './sql';
+import { Aliases, all, prepared, type Sql, sql } from './sql';
 
 export interface EngineOptions {
   version: FhirVersion;
@@ -41,12 +41,12 @@ interface PageRow {
 }
 
 /** Databases whose index tables are known to exist: a search may come before the first write. */
-const prepared = new WeakSet<Database.Database>();
+const indexed = new WeakSet<Database.Database>();
 
 export function searchStore(db: Database.Database, query: SearchQuery, options: EngineOptions): SearchPage {
-  if (!prepared.has(db)) {
+  if (!indexed.has(db)) {
     createIndexTables(db);
-    prepared.add(db);
+    indexed.add(db);
   }
   const context: ConditionContext = {
     version: options.version,
@@ -140,7 +140,7 @@ function totalWanted(query: SearchQuery): number | 'count' | undefined {
 }
 
 function count(db: Database.Database, filter: Sql): number {
-  const row = db.prepare(`SELECT COUNT(*) AS n FROM ${filter.text}`).get(...filter.args) as { n: number };
+  const row = prepared(db, `SELECT COUNT(*) AS n FROM ${filter.text}`).get(...filter.args) as { n: number };
   return row.n;
 }
 
@@ -154,11 +154,10 @@ function ranked(filter: Sql, columns: SortColumn[]): Sql {
 
 /** Reads the page's resources once the ids are known, so sorting never carries documents along. */
 function loadPage(db: Database.Database, resourceType: string, rows: PageRow[]): StoredResource[] {
-  const found = db
-    .prepare(
-      'SELECT id, json FROM resources WHERE resource_type = ? AND id IN (SELECT value FROM json_each(?))',
-    )
-    .all(resourceType, JSON.stringify(rows.map((row) => row.id))) as { id: string; json: string }[];
+  const found = prepared(
+    db,
+    'SELECT id, json FROM resources WHERE resource_type = ? AND id IN (SELECT value FROM json_each(?))',
+  ).all(resourceType, JSON.stringify(rows.map((row) => row.id))) as { id: string; json: string }[];
   const byId = new Map(found.map((row) => [row.id, row.json]));
   return rows.flatMap((row) => {
     const json = byId.get(row.id);
@@ -180,7 +179,7 @@ function fetchPage(
   // COUNT(*) OVER () is computed over every match before LIMIT: the total without a second pass.
   const counting = withCount ? ', COUNT(*) OVER () AS total__' : '';
   const text = `SELECT *${counting} FROM (${inner.text}) WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
-  const fetched = db.prepare(text).all(...inner.args, ...where.args, query.count + 1, offset) as PageRow[];
+  const fetched = prepared(db, text).all(...inner.args, ...where.args, query.count + 1, offset) as PageRow[];
   const more = fetched.length > query.count;
   const rows = fetched.slice(0, query.count);
   const counted = withCount ? (fetched[0]?.total__ as number | undefined) : undefined;

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { IncludeDirective, SearchQuery } from '../../contracts';
 import { type FhirVersion, lookupTable, type SearchTables } from '../table';
+import { prepared } from './sql';
 
 export interface IncludedResource {
   resourceType: string;
@@ -79,20 +80,19 @@ function forward(
   from: IncludedResource[],
   options: IncludeOptions,
 ) {
-  const rows = db
-    .prepare(
-      `SELECT DISTINCT target_type AS resourceType, target_id AS id FROM search_reference INDEXED BY search_reference_own
+  const rows = prepared(
+    db,
+    `SELECT DISTINCT target_type AS resourceType, target_id AS id FROM search_reference INDEXED BY search_reference_own
        WHERE v = ? AND resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
        AND target_type IS NOT NULL AND target_id IS NOT NULL AND (? IS NULL OR target_type = ?)`,
-    )
-    .all(
-      options.version,
-      directive.sourceType,
-      idsOf(from, directive.sourceType),
-      paramsOf(directive, options),
-      directive.targetType ?? null,
-      directive.targetType ?? null,
-    );
+  ).all(
+    options.version,
+    directive.sourceType,
+    idsOf(from, directive.sourceType),
+    paramsOf(directive, options),
+    directive.targetType ?? null,
+    directive.targetType ?? null,
+  );
   return rows as { resourceType: string; id: string }[];
 }
 
@@ -107,19 +107,12 @@ function reverse(
   );
   return types.flatMap(
     (type) =>
-      db
-        .prepare(
-          `SELECT DISTINCT resource_type AS resourceType, id FROM search_reference INDEXED BY search_reference_target
+      prepared(
+        db,
+        `SELECT DISTINCT resource_type AS resourceType, id FROM search_reference INDEXED BY search_reference_target
            WHERE v = ? AND resource_type = ? AND param IN (SELECT value FROM json_each(?))
            AND target_type = ? AND target_id IN (SELECT value FROM json_each(?))`,
-        )
-        .all(
-          options.version,
-          directive.sourceType,
-          paramsOf(directive, options),
-          type,
-          idsOf(from, type),
-        ) as {
+      ).all(options.version, directive.sourceType, paramsOf(directive, options), type, idsOf(from, type)) as {
         resourceType: string;
         id: string;
       }[],
@@ -128,7 +121,8 @@ function reverse(
 
 function load(db: Database.Database, keys: { resourceType: string; id: string }[]): IncludedResource[] {
   if (keys.length === 0) return [];
-  const statement = db.prepare(
+  const statement = prepared(
+    db,
     `SELECT r.json AS json FROM json_each(?) k JOIN resources r
      ON r.resource_type = json_extract(k.value, '$[0]') AND r.id = json_extract(k.value, '$[1]') AND r.deleted = 0 ORDER BY k.key`,
   );

@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+
 /** A fragment of SQL with its bound values. Nothing from a request is ever written into `text`. */
 export interface Sql {
   text: string;
@@ -29,4 +31,27 @@ export class Aliases {
     this.next++;
     return `${prefix}${this.next}`;
   }
+}
+
+const STATEMENTS_KEPT = 256;
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * `db.prepare` with the statements kept per database, most recently used last: a search's SQL text
+ * depends only on the shape of the query (values are bound), and compiling it costs about as much as
+ * running a selective search.
+ */
+export function prepared(db: Database.Database, text: string): Database.Statement {
+  let cache = statements.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(text);
+  if (statement === undefined) {
+    statement = db.prepare(text);
+    if (cache.size >= STATEMENTS_KEPT) cache.delete(cache.keys().next().value as string);
+  } else cache.delete(text);
+  cache.set(text, statement);
+  return statement;
 }
