@@ -48,15 +48,21 @@ export function readSearchSettings(section: unknown): SearchSettings {
   return settings;
 }
 
+/** Changes when index rows are written differently: 2 numbers a parameter's rows in `grp`. */
+const INDEX_FORMAT = 2;
+
 export function wireSearch(versions: VersionModule[], settings: SearchSettings): SearchWiring {
   const tables: Partial<Record<FhirVersion, SearchTables>> = {};
   for (const version of versions)
     tables[version.binding.id as FhirVersion] = version.searchTables as SearchTables;
   const indexer = createSearchIndexer({ versions: tables });
-  // Only what the indexer reads: the summary lists change no index row.
-  const indexed = Object.values(tables).map((byType) =>
-    Object.values(byType ?? {}).map((table) => [table.resourceType, table.params]),
-  );
+  // Only what the indexer reads (the summary lists change no index row), and the format of its rows.
+  const indexed = [
+    INDEX_FORMAT,
+    Object.values(tables).map((byType) =>
+      Object.values(byType ?? {}).map((table) => [table.resourceType, table.params]),
+    ),
+  ];
   const fingerprint = createHash('sha256').update(JSON.stringify(indexed)).digest('hex');
   return {
     parser: createSearchParser({ versions: tables, ...settings }),

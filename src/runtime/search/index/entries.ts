@@ -72,7 +72,7 @@ export type IndexEntry =
   | ReferenceEntry
   | UriEntry;
 
-/** One stored row: `group` ties the components of one composite node together (0 otherwise). */
+/** One stored row: `group` ties the components of one composite node together, and numbers a plain parameter's rows. */
 export interface IndexRow {
   param: string;
   group: number;

@@ -41,13 +41,20 @@ export function extractRows(resource: unknown, table: SearchTable, evaluate: Eva
   return { rows, problems };
 }
 
+/**
+ * Rows of a plain parameter are numbered 0, 1, 2 ... in `group`, so that a resource with several
+ * values of a parameter has a row with group 1: the engine answers repeated (ANDed) parameters from
+ * single rows for every other resource (sql/engine.ts `sameParam`).
+ */
 function paramRows(resource: unknown, def: SearchParamDef, evaluate: Evaluate): IndexRow[] {
   const rows: IndexRow[] = [];
+  let own = 0;
+  let identifiers = 0;
   for (const node of evaluate(resource, def.expression as string)) {
-    for (const entry of normalise(def.type, node)) rows.push({ param: def.code, group: 0, entry });
+    for (const entry of normalise(def.type, node)) rows.push({ param: def.code, group: own++, entry });
     if (def.type === 'reference') {
       for (const entry of referenceIdentifier(node.value))
-        rows.push({ param: identifierParam(def.code), group: 0, entry });
+        rows.push({ param: identifierParam(def.code), group: identifiers++, entry });
     }
   }
   return rows;

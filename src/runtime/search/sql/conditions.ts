@@ -106,6 +106,40 @@ export function idSet(param: SearchParam, resourceType: string, context: Conditi
   };
 }
 
+/** A parameter answered by one index table's rows alone: which table, which rows, and the condition on one row. */
+export interface RowMatch {
+  table: string;
+  rowParam: string;
+  condition: (t: string) => Sql;
+}
+
+/**
+ * The row condition of a plain positive parameter (no chain, `_has`, composite, `:missing`, `:not`,
+ * `:identifier`): a resource matches when one of its rows does. Undefined for the others.
+ */
+export function rowMatch(
+  param: SearchParam,
+  resourceType: string,
+  context: ConditionContext,
+): RowMatch | undefined {
+  if (param.reverse || param.chain || param.modifier === 'missing' || param.modifier === 'not')
+    return undefined;
+  if (param.modifier === 'identifier') return undefined;
+  const def = definition(resourceType, param.name, context);
+  if (def.type === 'composite') return undefined;
+  const spec = INDEX_TABLES[def.type as keyof typeof INDEX_TABLES];
+  if (!spec) return undefined;
+  // The same checks and condition as `idSet`, which still runs first and throws what it throws.
+  idSet(param, resourceType, context);
+  const typeModifier =
+    param.modifier !== undefined && !NON_TYPE_MODIFIERS.has(param.modifier) ? param.modifier : undefined;
+  return {
+    table: spec.name,
+    rowParam: def.code,
+    condition: matches(def, param.values as TypedValue[], param.modifier, context, typeModifier),
+  };
+}
+
 function definition(resourceType: string, code: string, context: ConditionContext): SearchParamDef {
   const table = lookupTable(context.tables, resourceType);
   const def = table && lookupParam(table, code);

@@ -4,9 +4,9 @@
  * `_include`/`_revinclude` add, the total, and the cursors of the neighbouring pages.
  */
 import type Database from 'better-sqlite3';
-import type { PageCursor, SearchQuery } from '../../contracts';
+import type { PageCursor, SearchParam, SearchQuery } from '../../contracts';
 import type { FhirVersion, SearchTables } from '../table';
-import { type ConditionContext, idSet } from './conditions';
+import { type ConditionContext, type IdSet, idSet, type RowMatch, rowMatch } from './conditions';
 import { collectIncludes } from './includes';
 import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
@@ -103,7 +103,8 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
  * type is a candidate.
  */
 function candidates(query: SearchQuery, context: ConditionContext): Sql {
-  const sets = query.params.map((param) => idSet(param, query.resourceType, context));
+  const { merged, rest } = sameParam(query, context);
+  const sets = [...merged, ...rest.map((param) => idSet(param, query.resourceType, context))];
   const positive = sets.filter((set) => !set.negate).map((set) => set.ids);
   const negative = sets.filter((set) => set.negate).map((set) => set.ids);
   const source: Sql =
@@ -118,6 +119,71 @@ function candidates(query: SearchQuery, context: ConditionContext): Sql {
         );
   const where = all(negative.map((ids) => ({ text: `r.id NOT IN (${ids.text})`, args: ids.args })));
   return { text: `${source.text} WHERE ${where.text}`, args: [...source.args, ...where.args] };
+}
+
+/**
+ * Repetitions of one plain parameter (`birthdate=ge1970&birthdate=le1975`) as one id set. A resource
+ * matches when some row meets each condition. A resource with one row for the parameter matches when
+ * that row meets them all, which one walk over the index finds; only resources with several rows
+ * (those with a row numbered 1, a small partial index) are checked condition by condition. Exact, and
+ * no large id sets to intersect.
+ */
+function sameParam(query: SearchQuery, context: ConditionContext): { merged: IdSet[]; rest: SearchParam[] } {
+  const byName = new Map<string, { param: SearchParam; match: RowMatch }[]>();
+  const rest: SearchParam[] = [];
+  for (const param of query.params) {
+    const match = rowMatch(param, query.resourceType, context);
+    if (match === undefined) rest.push(param);
+    else byName.set(param.name, [...(byName.get(param.name) ?? []), { param, match }]);
+  }
+  const merged: IdSet[] = [];
+  for (const group of byName.values()) {
+    const first = group[0]?.match;
+    if (first === undefined) continue;
+    if (group.length === 1) {
+      rest.push(...group.map((entry) => entry.param));
+      continue;
+    }
+    merged.push({
+      ids: oneRowOrEach(
+        first.table,
+        first.rowParam,
+        group.map((entry) => entry.match),
+        query,
+        context,
+      ),
+      negate: false,
+    });
+  }
+  return { merged, rest };
+}
+
+function oneRowOrEach(
+  table: string,
+  rowParam: string,
+  matches: RowMatch[],
+  query: SearchQuery,
+  context: ConditionContext,
+): Sql {
+  const rowsOf = (t: string) => `${t}.v = ? AND ${t}.resource_type = ? AND ${t}.param = ?`;
+  const keys = [context.version, query.resourceType, rowParam];
+  const t = context.aliases.take('t');
+  const together = all(matches.map((match) => match.condition(t)));
+  const m = context.aliases.take('m');
+  const each = all(
+    matches.map((match) => {
+      const e = context.aliases.take('e');
+      const condition = match.condition(e);
+      return {
+        text: `EXISTS (SELECT 1 FROM ${table} ${e} INDEXED BY ${table}_own WHERE ${e}.resource_type = ${m}.resource_type AND ${e}.id = ${m}.id AND ${e}.param = ${m}.param AND ${e}.v = ${m}.v AND (${condition.text}))`,
+        args: condition.args,
+      };
+    }),
+  );
+  return {
+    text: `SELECT ${t}.id AS id FROM ${table} ${t} WHERE ${rowsOf(t)} AND ${together.text} UNION SELECT ${m}.id AS id FROM ${table} ${m} WHERE ${rowsOf(m)} AND ${m}.grp = 1 AND ${each.text}`,
+    args: [...keys, ...together.args, ...keys, ...each.args],
+  };
 }
 
 /** INTERSECT yields each id once; a single set needs DISTINCT, several index rows may match. */

@@ -89,6 +89,8 @@ export function indexSchema(): string {
       // Covering: a parameter's id set (and COUNT over it) is read from the index alone.
       `CREATE INDEX IF NOT EXISTS ${spec.name}_find ON ${spec.name} (v, resource_type, param, ${LOOKUP[kind]}, ${COVERED[kind]}, id);`,
       // Serves the delete on each write (resource_type, id) and the per-resource sort keys, which it covers.
+      // The resources with several rows for a parameter, a small set (sql/engine.ts `sameParam`).
+      `CREATE INDEX IF NOT EXISTS ${spec.name}_multi ON ${spec.name} (v, resource_type, param, id) WHERE grp = 1;`,
       `CREATE INDEX IF NOT EXISTS ${spec.name}_own ON ${spec.name} (resource_type, id, param, v, ${sortColumnsOf(kind)});`,
     );
   }
