@@ -131,6 +131,21 @@ describe('search paging over HTTP', () => {
     assert.deepEqual(seen, ['p5', 'p6', 'p7', 'p8', 'p9', 'late']);
   });
 
+  it('seals its cursors: they show no id, key or total, and a changed one is refused with 400', async () => {
+    const first = await get(`${base}/Patient?gender=female&_sort=birthdate&_count=4`);
+    const next = new URL(link(first, 'next') as string);
+    const cursor = next.searchParams.get('_cursor') as string;
+    const text = Buffer.from(cursor, 'base64url').toString('latin1');
+    assert.ok(!text.includes('"k":') && !text.includes('"t":'), text);
+    assert.throws(() => JSON.parse(text));
+    const flipped = Buffer.from(cursor, 'base64url');
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
+    next.searchParams.set('_cursor', flipped.toString('base64url'));
+    const response = await fetch(next);
+    assert.equal(response.status, 400);
+    assert.match(await response.text(), /_cursor/);
+  });
+
   it('counts the total on the first page and carries it through the cursor; _total=accurate recounts', async () => {
     const first = await get(`${base}/Patient?gender=female&_count=4`);
     assert.equal(first.total, 10);

@@ -2,6 +2,7 @@
  * The result parameters (https://hl7.org/fhir/R4/search.html#return): they shape the response rather
  * than select resources. Each parser returns the parsed value or an error message for that parameter.
  */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { IncludeDirective, PageCursor, SortKey, SummaryMode } from '../contracts';
 import { unescapeValue } from './escape';
 import type { VersionRules } from './rules';
@@ -122,11 +123,33 @@ export function parseInclude(
   return { ok: true, value: directive };
 }
 
-/** The `_cursor` of a next/previous link: base64url JSON written by `encodeCursor`, checked field by field. */
+/**
+ * Cursors are sealed (AES-256-GCM, a key drawn when the process starts): they carry the sort keys and
+ * id of a row and the total, which the compartment guard may hide from the caller (http/guard.ts), so
+ * a client must neither read nor forge them. They stay valid until the server restarts.
+ */
+const CURSOR_KEY = randomBytes(32);
+
+function seal(text: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', CURSOR_KEY, iv);
+  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+function unseal(text: string): string {
+  const bytes = Buffer.from(text, 'base64url');
+  if (bytes.length < 29) throw new Error('too short');
+  const decipher = createDecipheriv('aes-256-gcm', CURSOR_KEY, bytes.subarray(0, 12));
+  decipher.setAuthTag(bytes.subarray(12, 28));
+  return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+/** The `_cursor` of a next/previous link, written by `encodeCursor`: unsealed, then checked field by field. */
 export function parseCursor(text: string): Parsed<PageCursor> {
   let decoded: unknown;
   try {
-    decoded = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    decoded = JSON.parse(unseal(text));
   } catch {
     return fail('not a cursor this server wrote');
   }
@@ -153,5 +176,5 @@ export function encodeCursor(cursor: PageCursor): string {
     cursor.total === undefined
       ? { d: cursor.direction === 'next' ? 'n' : 'p', k: cursor.key }
       : { d: cursor.direction === 'next' ? 'n' : 'p', k: cursor.key, t: cursor.total };
-  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  return seal(JSON.stringify(body));
 }
