@@ -44,11 +44,20 @@ async function timeStart(dir: string): Promise<{ ms: number; rss: number }> {
   const child = spawn('npm', ['start', '--silent'], {
     cwd: dir,
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', STORE: 'memory' },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   try {
-    await waitForAnswer(`http://127.0.0.1:${port}/r4/metadata`, child);
+    await waitForAnswer(`http://127.0.0.1:${port}/r4/metadata`, child).catch((error: Error) => {
+      throw new Error(`${error.message}; npm start printed:\n${output}`);
+    });
     const ms = performance.now() - started;
     for (const version of ['dstu2', 'stu3', 'r4'])
       await fetch(`http://127.0.0.1:${port}/${version}/Patient?_count=1`);
@@ -60,16 +69,19 @@ async function timeStart(dir: string): Promise<{ ms: number; rss: number }> {
 
 async function waitForAnswer(url: string, child: ChildProcess): Promise<void> {
   const deadline = performance.now() + 120_000;
+  let last = 'no answer';
   while (performance.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}`);
     try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
+      const response = await fetch(url);
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = String((error as { cause?: { code?: string } }).cause?.code ?? error);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error('the server did not answer within 120 s');
+  throw new Error(`the server did not answer within 120 s (last: ${last.slice(0, 300)})`);
 }
 
 /** RSS of the node process that `npm start` runs (the newest descendant running dist/server.js). */

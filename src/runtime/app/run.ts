@@ -67,9 +67,13 @@ export async function startProject(
   const { transport } = settings;
   // Key and certificate are checked before anything listens: a bad pair is a clear start-up error.
   const credentials = transport.mode === 'https' ? loadTlsCredentials(transport.tls) : undefined;
+  // The server listens before the app is ready (the token issuer is the bound address); requests in
+  // that window are answered 503 with Retry-After instead of hanging.
+  let handle: http.RequestListener = answerStarting;
+  const onRequest: http.RequestListener = (request, response) => handle(request, response);
   const server = credentials
-    ? https.createServer({ ...credentials, minVersion: 'TLSv1.2' })
-    : http.createServer();
+    ? https.createServer({ ...credentials, minVersion: 'TLSv1.2' }, onRequest)
+    : http.createServer(onRequest);
   server.on('clientError', answerClientError);
   const port = await listen(server, config.port, config.host);
   const url = `${credentials ? 'https' : 'http'}://${urlHost(config.host)}:${port}`;
@@ -98,7 +102,7 @@ export async function startProject(
     if (reindexed > 0) built.logger.info(`search index rebuilt for ${reindexed} resources`);
     // Which X-Forwarded-* headers to believe (client address for token binding, protocol for HSTS).
     built.app.set('trust proxy', transport.trustProxy);
-    server.on('request', built.app);
+    handle = built.app;
     const redirect =
       credentials && transport.redirectPort !== undefined
         ? await redirectListener(port, transport.redirectPort, config.host, transport.publicHost)
@@ -125,6 +129,22 @@ export async function startProject(
     await wiring?.close();
     throw error;
   }
+}
+
+/** 503 while the server starts (https://hl7.org/fhir/R4/http.html: transient, try again). */
+export function answerStarting(_request: http.IncomingMessage, response: http.ServerResponse): void {
+  const body = JSON.stringify({
+    resourceType: 'OperationOutcome',
+    issue: [
+      { severity: 'error', code: 'transient', diagnostics: 'The server is starting; try again shortly' },
+    ],
+  });
+  response.writeHead(503, {
+    'Content-Type': 'application/fhir+json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Retry-After': '1',
+  });
+  response.end(body);
 }
 
 /**
