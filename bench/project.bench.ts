@@ -90,7 +90,12 @@ function serverRss(child: ChildProcess): number {
   const line = out
     .split('\n')
     .map((row) => row.trim().split(/\s+/))
-    .find((cols) => Number(cols[1]) === child.pid && cols.slice(3).join(' ').includes('dist/server.js'));
+    .find(
+      (cols) =>
+        Number(cols[1]) === child.pid &&
+        /(^|\/)node$/.test(cols[3] ?? '') &&
+        cols.slice(4).join(' ').includes('dist/server.js'),
+    );
   return line ? Number(line[2]) / 1024 : Number.NaN;
 }
 
