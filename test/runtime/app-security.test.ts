@@ -55,15 +55,15 @@ const r4: VersionModule = {
   },
 };
 
+/** A reply whose JSON body the tests inspect field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: test bodies are read field by field
+type Reply = { status: number; headers: Headers; body: any };
+
 interface Started {
   project: RunningProject;
   dir: string;
   token(clientId: string, scope?: string): Promise<string>;
-  call(
-    pathname: string,
-    token?: string,
-    init?: RequestInit,
-  ): Promise<{ status: number; headers: Headers; body: any }>;
+  call(pathname: string, token?: string, init?: RequestInit): Promise<Reply>;
   close(): Promise<void>;
 }
 
@@ -129,11 +129,7 @@ async function start(security: Record<string, unknown> = {}, env: NodeJS.Process
   };
 }
 
-function assertRefused(
-  reply: { status: number; headers: Headers; body: any },
-  status: number,
-  error: string,
-) {
+function assertRefused(reply: Reply, status: number, error: string) {
   assert.equal(reply.status, status, JSON.stringify(reply.body));
   assert.match(reply.headers.get('www-authenticate') ?? '', new RegExp(`^Bearer .*error="${error}"`));
   assert.equal(reply.body?.resourceType, 'OperationOutcome');
