@@ -59,32 +59,19 @@ async function conditionalMatch(
 ): Promise<ResourceLike | undefined> {
   const params = [...new URLSearchParams(condition.replace(/^.*\?/, ''))];
   if (params.length === 0) throw new FhirHttpError(400, 'If-None-Exist names no search parameters');
-  const result = await runSearch(call, resourceType, params);
+  const { result } = await runSearch(call, resourceType, params);
   if (result.match.length > 1) {
     throw new FhirHttpError(412, `If-None-Exist "${condition}" matches ${result.match.length} resources`);
   }
   return result.match[0];
 }
 
+/** Parses the parameters into the typed query and asks the service; shared by search and conditional create. */
 async function runSearch(
   call: Call,
   resourceType: string,
   params: [string, string][],
-): Promise<SearchResult> {
-  const { fn } = serviceMethod(call, resourceType, 'search');
-  const query = call.settings.searchParser.parse({
-    resourceType,
-    params,
-    lenient: call.prefer.lenient,
-    binding: call.settings.binding,
-  });
-  const result = await fn(query, call.ctx);
-  return Array.isArray(result) ? { match: result } : result;
-}
-
-export async function search(call: Call): Promise<FhirResponse> {
-  const resourceType = typeOf(call);
-  const params = [...call.request.query, ...(call.request.form ?? [])];
+): Promise<{ query: SearchQuery; result: SearchResult; label: string }> {
   const { fn, label } = serviceMethod(call, resourceType, 'search');
   const query = call.settings.searchParser.parse({
     resourceType,
@@ -93,7 +80,13 @@ export async function search(call: Call): Promise<FhirResponse> {
     binding: call.settings.binding,
   });
   const raw = await fn(query, call.ctx);
-  const result = Array.isArray(raw) ? { match: raw } : raw;
+  return { query, result: Array.isArray(raw) ? { match: raw } : raw, label };
+}
+
+export async function search(call: Call): Promise<FhirResponse> {
+  const resourceType = typeOf(call);
+  const params = [...call.request.query, ...(call.request.form ?? [])];
+  const { query, result, label } = await runSearch(call, resourceType, params);
   const base = call.request.baseUrl;
   const entry: unknown[] = [];
   const omitted: string[] = [];
