@@ -16,6 +16,7 @@ const RUNTIME_DEPENDENCIES = [
   'fhirpath',
   'helmet',
   'jose',
+  'pg',
   'pino',
   'tsx',
 ];
@@ -24,6 +25,7 @@ const DEV_DEPENDENCIES = [
   '@types/express',
   '@types/mocha',
   '@types/node',
+  '@types/pg',
   'mocha',
   'typescript',
 ];
