@@ -10,11 +10,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ConfigError, loadConfig, type ServerConfig } from '../config';
+import { useCursorKey } from '../search/result-params';
 import type { ClientConfig } from '../security/config';
 import { SecurityConfigError } from '../security/errors';
 import type { Security } from '../security/index';
 import { createRedirectServer, loadTlsCredentials } from '../security/transport';
 import { buildServer, type RunningServer, type VersionSetup } from '../server';
+import { loadCursorKey } from './cursor-key';
 import { readSearchSettings, wireSearch } from './search';
 import { type SecurityWiring, wireSecurity } from './security';
 import { readSecuritySettings } from './security-config';
@@ -64,6 +66,7 @@ export async function startProject(
 ): Promise<RunningProject> {
   const env = options.env ?? process.env;
   const settings = readSecuritySettings(config.sections.security, env, options.projectDir);
+  useCursorKey(loadCursorKey(settings.stateDir, env));
   const { transport } = settings;
   // Key and certificate are checked before anything listens: a bad pair is a clear start-up error.
   const credentials = transport.mode === 'https' ? loadTlsCredentials(transport.tls) : undefined;

@@ -124,15 +124,22 @@ export function parseInclude(
 }
 
 /**
- * Cursors are sealed (AES-256-GCM, a key drawn when the process starts): they carry the sort keys and
- * id of a row and the total, which the compartment guard may hide from the caller (http/guard.ts), so
- * a client must neither read nor forge them. They stay valid until the server restarts.
+ * Cursors are sealed (AES-256-GCM): they carry the sort keys and id of a row and the total, which the
+ * compartment guard may hide from the caller (http/guard.ts), so a client must neither read nor forge
+ * them. The key is drawn when the process starts unless `useCursorKey` gives one; generated servers
+ * give the key kept in their state folder (app/cursor-key.ts), so links survive restarts and work on
+ * every instance that shares it.
  */
-const CURSOR_KEY = randomBytes(32);
+let cursorKey: Buffer = randomBytes(32);
+
+export function useCursorKey(key: Buffer): void {
+  if (key.length !== 32) throw new RangeError('a cursor key is 32 bytes');
+  cursorKey = key;
+}
 
 function seal(text: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', CURSOR_KEY, iv);
+  const cipher = createCipheriv('aes-256-gcm', cursorKey, iv);
   const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
 }
@@ -140,7 +147,7 @@ function seal(text: string): string {
 function unseal(text: string): string {
   const bytes = Buffer.from(text, 'base64url');
   if (bytes.length < 29) throw new Error('too short');
-  const decipher = createDecipheriv('aes-256-gcm', CURSOR_KEY, bytes.subarray(0, 12));
+  const decipher = createDecipheriv('aes-256-gcm', cursorKey, bytes.subarray(0, 12));
   decipher.setAuthTag(bytes.subarray(12, 28));
   return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
 }
