@@ -1,5 +1,11 @@
 import type { LoadedPackage } from '../definitions/types';
-import type { RawCodeSystem, RawSearchParameter, RawStructureDefinition, RawValueSet } from './raw';
+import type {
+  RawCodeSystem,
+  RawCompartmentDefinition,
+  RawSearchParameter,
+  RawStructureDefinition,
+  RawValueSet,
+} from './raw';
 import { stripVersion } from './raw';
 
 /**
@@ -12,6 +18,7 @@ export interface DefinitionIndex {
   valueSets: Map<string, RawValueSet>;
   codeSystems: Map<string, RawCodeSystem>;
   searchParameters: RawSearchParameter[];
+  compartmentDefinitions: Map<string, RawCompartmentDefinition>;
 }
 
 /** The resource types the IR reads: a loader may skip every other file of a package. */
@@ -20,6 +27,7 @@ export const IR_RESOURCE_TYPES: readonly string[] = [
   'ValueSet',
   'CodeSystem',
   'SearchParameter',
+  'CompartmentDefinition',
 ];
 
 export function indexDefinitions(packages: LoadedPackage[]): DefinitionIndex {
@@ -28,6 +36,7 @@ export function indexDefinitions(packages: LoadedPackage[]): DefinitionIndex {
     valueSets: new Map(),
     codeSystems: new Map(),
     searchParameters: [],
+    compartmentDefinitions: new Map(),
   };
   const searchParameterKeys = new Set<string>();
   for (const pkg of packages) {
@@ -41,6 +50,9 @@ export function indexDefinitions(packages: LoadedPackage[]): DefinitionIndex {
           break;
         case 'CodeSystem':
           addOnce(index.codeSystems, resource as unknown as RawCodeSystem);
+          break;
+        case 'CompartmentDefinition':
+          addOnce(index.compartmentDefinitions, resource as unknown as RawCompartmentDefinition);
           break;
         case 'SearchParameter': {
           const parameter = resource as unknown as RawSearchParameter;

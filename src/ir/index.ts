@@ -13,6 +13,7 @@ import {
 import { type DefinitionIndex, indexDefinitions } from './definition-index';
 import type { TypeUniverse } from './element-types';
 import { mergeTypes } from './element-types';
+import { patientCompartment } from './patient-compartment';
 import { buildPrimitives } from './primitives';
 import { stripVersion } from './raw';
 import { resolveRequiredBindings } from './required-bindings';
@@ -53,11 +54,13 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
   const resources = built.filter((type): type is ResourceType => type.kind === 'resource');
   time('required bindings', () => resolveRequiredBindings(built, index));
   time('search parameters', () => attachSearchParameters(resources, index));
+  const compartment = time('patient compartment', () => patientCompartment(index, resources));
   return {
     version,
     primitives: primitives.sort(byName),
     complexTypes: complexTypes.sort(byName),
     resources: resources.sort(byName),
+    patientCompartment: compartment,
   };
 }
 

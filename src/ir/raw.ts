@@ -147,6 +147,15 @@ export interface RawSearchParameter {
   component?: { definition?: string | { reference?: string }; expression?: string }[];
 }
 
+/** A CompartmentDefinition (STU3, R4; DSTU2 has none): which search parameters put each resource type in it. */
+export interface RawCompartmentDefinition {
+  resourceType: 'CompartmentDefinition';
+  url: string;
+  /** The compartment's type: `Patient`, `Encounter` ... */
+  code?: string;
+  resource?: { code: string; param?: string[] }[];
+}
+
 /** Reads an extension's value by URL. */
 export function extensionValue(extensions: RawExtension[] | undefined, url: string): string | undefined {
   const found = extensions?.find((extension) => extension.url === url);

@@ -31,6 +31,36 @@ export interface FhirModel {
   complexTypes: ComplexType[];
   /** Every resource, including the abstract `Resource` and `DomainResource`. */
   resources: ResourceType[];
+  /** Which resources belong to a patient's compartment, and through which search parameters. */
+  patientCompartment: PatientCompartment;
+}
+
+/**
+ * The Patient compartment (https://hl7.org/fhir/R4/compartmentdefinition-patient.html): a resource
+ * is in a patient's compartment when one of the search parameters listed for its type references
+ * that patient; the Patient resource is always in its own compartment, by id.
+ */
+export interface PatientCompartment {
+  /**
+   * `definition`: the core package's `CompartmentDefinition/patient` (STU3, R4). `reference-parameters`:
+   * the version defines no CompartmentDefinition resource and its package carries the compartment
+   * only as prose (DSTU2, https://hl7.org/fhir/DSTU2/compartments.html), so membership comes from the
+   * reference search parameters that may point at a Patient.
+   */
+  source: 'definition' | 'reference-parameters';
+  /** The CompartmentDefinition read, when `source` is `definition`. */
+  url?: CanonicalUrl;
+  /** The resource types in the compartment, sorted by type. Types not listed are outside it. */
+  members: CompartmentMember[];
+}
+
+export interface CompartmentMember {
+  resourceType: string;
+  /**
+   * Search parameter codes as the definition lists them (`subject`, `performer`; chained ones such as
+   * STU3's `agent.patient` included), without `{def}`, which stands for the Patient itself.
+   */
+  params: string[];
 }
 
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean';
