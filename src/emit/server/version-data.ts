@@ -9,6 +9,7 @@ import { FhirgenError } from '../../errors';
 import type { BackboneType, Element, FhirModel, ResourceType } from '../../ir/types';
 import { toSearchTable } from '../../runtime/search/from-ir';
 import type { SearchTables } from '../../runtime/search/table';
+import { type CompartmentParam, pathsOfExpression } from '../../runtime/security/compartment';
 
 export interface VersionFacts {
   id: string;
@@ -36,6 +37,18 @@ export interface VersionFacts {
   issuePathField: 'expression' | 'location';
   /** Resource types valid with nothing but `resourceType` (no required element or choice), sorted. */
   resourceTypesWithoutRequired: string[];
+  patientCompartment: CompartmentFacts;
+}
+
+/**
+ * The Patient compartment as a server checks it: per resource type in the compartment, the
+ * parameters that place a resource there with the element paths their search expressions read.
+ * Types not listed are outside the compartment.
+ */
+export interface CompartmentFacts {
+  /** As the IR says: the version's CompartmentDefinition, or its reference parameters (DSTU2). */
+  source: string;
+  resources: Record<string, CompartmentParam[]>;
 }
 
 interface PackageVersion {
@@ -49,12 +62,13 @@ interface PackageVersion {
 /** `server/version.json` and `server/search-parameters.json` for one version. */
 export function emitServerData(model: FhirModel): Map<string, string> {
   const files = new Map<string, string>();
-  files.set('server/version.json', json(versionFacts(model)));
-  files.set('server/search-parameters.json', json(searchTables(model)));
+  const tables = searchTables(model);
+  files.set('server/version.json', json(versionFacts(model, tables)));
+  files.set('server/search-parameters.json', json(tables));
   return files;
 }
 
-export function versionFacts(model: FhirModel): VersionFacts {
+export function versionFacts(model: FhirModel, tables = searchTables(model)): VersionFacts {
   const table = (packageTable.versions as PackageVersion[]).find((entry) => entry.id === model.version.id);
   if (!table) {
     throw new FhirgenError('UNKNOWN_FHIR_VERSION', `no package table entry for ${model.version.id}`, {
@@ -89,7 +103,29 @@ export function versionFacts(model: FhirModel): VersionFacts {
       .filter((resource) => !resource.choices.some((choice) => choice.min >= 1))
       .map((resource) => resource.name)
       .sort(),
+    patientCompartment: compartmentFacts(model, tables),
   };
+}
+
+/**
+ * Each listed parameter resolved to element paths through the type's search table (DSTU2 expressions
+ * come from its XPath there). A parameter that selects no element of the resource itself is left
+ * out: STU3's chained ones (`AuditEvent` `agent.patient`, `Provenance` `target.subject`) name the
+ * resource a reference points at, which a check of one resource cannot see.
+ */
+function compartmentFacts(model: FhirModel, tables: SearchTables): CompartmentFacts {
+  const resources: Record<string, CompartmentParam[]> = {};
+  for (const member of model.patientCompartment.members) {
+    const table = tables[member.resourceType];
+    const params: CompartmentParam[] = [];
+    for (const name of member.params) {
+      const expression = table?.params[name]?.expression;
+      const paths = expression === undefined ? [] : pathsOfExpression(expression, member.resourceType);
+      if (paths.length > 0) params.push({ name, paths });
+    }
+    resources[member.resourceType] = params;
+  }
+  return { source: model.patientCompartment.source, resources };
 }
 
 /** FHIRPath `expression` when the version's OperationOutcome has it, else the older XPath `location`. */
