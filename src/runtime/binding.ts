@@ -44,6 +44,13 @@ export interface SearchParamDef {
   documentation?: string;
 }
 
+/** A parameter of the Patient compartment, e.g. Observation `performer` reading `performer`. */
+export interface CompartmentParamDef {
+  name: string;
+  /** Dotted element paths relative to the resource: `subject`, `participant.individual`. */
+  paths: string[];
+}
+
 /** How this version's capability resource is written (its shape changed between versions). */
 export interface CapabilityShape {
   /** The restful interaction codes the version defines: DSTU2 has no `patch` and no `batch`. */
@@ -75,6 +82,12 @@ export interface VersionBinding {
   resourceTypes: readonly string[];
   /** Search parameters per resource type (the common `_id`, `_lastUpdated` ... included where defined). */
   searchParams: Readonly<Record<string, readonly SearchParamDef[]>>;
+  /**
+   * The Patient compartment (generated from the version's CompartmentDefinition): per resource type
+   * in it, the parameters that place a resource there and the element paths they read. A type not
+   * listed, or a binding without this, has nothing in a patient's compartment but the Patient itself.
+   */
+  patientCompartment?: Readonly<Record<string, readonly CompartmentParamDef[]>>;
   /** Casts JSON to the version's class; throws when the JSON is not a resource of a known type. */
   cast(json: unknown): CastResult;
   /** Validates JSON against the version's schema; an empty list means valid. */

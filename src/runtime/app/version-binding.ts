@@ -2,7 +2,7 @@
  * Builds a version's `VersionBinding` from its generated parts: the facts and search tables emitted
  * as JSON, the classes' `fromJSON`, and the schemas' `validate`.
  */
-import type { OutcomeIssue, SearchParamDef, VersionBinding } from '../binding';
+import type { CompartmentParamDef, OutcomeIssue, SearchParamDef, VersionBinding } from '../binding';
 import type { SearchTables } from '../search/table';
 
 export interface VersionFactsJson {
@@ -18,6 +18,8 @@ export interface VersionFactsJson {
   capabilityRequired: string[];
   issuePathField: string;
   resourceTypes: string[];
+  /** Absent in the facts of fhirgen versions before compartments were generated. */
+  patientCompartment?: { source: string; resources: Record<string, CompartmentParamDef[]> };
 }
 
 export interface GeneratedParts {
@@ -53,6 +55,9 @@ export function createVersionBinding(parts: GeneratedParts): VersionBinding {
     },
     resourceTypes: facts.resourceTypes,
     searchParams: bindingSearchParams(parts.searchTables as SearchTables),
+    ...(facts.patientCompartment === undefined
+      ? {}
+      : { patientCompartment: facts.patientCompartment.resources }),
     cast(json) {
       const report = { dropped: [] as { path: string }[] };
       const resource = parts.fromJSON(json, report);
