@@ -3,8 +3,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteTokenStore } from '../../src/runtime/security/sqlite-token-store';
-import type { TokenStore } from '../../src/runtime/security/token-store';
+import { isStoreUnavailable, type TokenStore } from '../../src/runtime/security/token-store';
 import { tokenStoreSuite } from './fixtures/security/token-store-suite';
 
 const CHILD = path.join(__dirname, 'fixtures', 'security', 'store-child.ts');
@@ -37,6 +38,39 @@ tokenStoreSuite('SQLite file', {
     files.set(reopened, file);
     return reopened;
   },
+  // A second connection to the same file, as a second process on the same state folder has.
+  peer: async (store) => new SqliteTokenStore({ file: files.get(store) as string }),
+});
+
+describe('SQLite token store failures', () => {
+  it('reports a store it cannot use as unavailable, never as an answer', async () => {
+    const store = new SqliteTokenStore({ file: tempFile() });
+    await store.close();
+    for (const call of [
+      () => store.state('x'),
+      () => store.revoke('x', 'r', 1),
+      () => store.increment('k', 1000, 0),
+      () => store.blockedUntil('10.0.0.1', 0),
+      () => store.ping(),
+    ]) {
+      await assert.rejects(call(), (error) => isStoreUnavailable(error));
+    }
+  });
+
+  it('reports a database locked beyond its busy timeout as unavailable', async () => {
+    const file = tempFile();
+    const short = new SqliteTokenStore({ file, busyTimeoutMs: 0 });
+    const locker = new Database(file);
+    try {
+      locker.exec('BEGIN EXCLUSIVE');
+      await assert.rejects(short.revoke('x', 'r', 1), (error) => isStoreUnavailable(error));
+      locker.exec('ROLLBACK');
+      assert.equal(await short.revoke('x', 'r', 1), true);
+      await short.close();
+    } finally {
+      locker.close();
+    }
+  });
 });
 
 describe('SQLite token store durability', () => {

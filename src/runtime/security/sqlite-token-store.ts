@@ -1,5 +1,11 @@
 import Database from 'better-sqlite3';
-import type { CounterValue, IssuedToken, TokenState, TokenStore } from './token-store';
+import {
+  type CounterValue,
+  type IssuedToken,
+  type TokenState,
+  type TokenStore,
+  TokenStoreUnavailableError,
+} from './token-store';
 
 /**
  * The embedded token store: one SQLite file in WAL mode. WAL with `synchronous = NORMAL` keeps every
@@ -11,6 +17,8 @@ export interface SqliteTokenStoreOptions {
   /** A file path, or `:memory:` for tests. */
   file: string;
   synchronous?: 'NORMAL' | 'FULL';
+  /** How long a write waits for another process's lock before the store reports itself unavailable. */
+  busyTimeoutMs?: number;
 }
 
 const SCHEMA = `
@@ -63,12 +71,15 @@ export class SqliteTokenStore implements TokenStore {
   private readonly db: Database.Database;
   private readonly statements;
 
+  private readonly file: string;
+
   constructor(options: SqliteTokenStoreOptions) {
+    this.file = options.file;
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     // Several processes may share the file (a restart overlapping the old instance): wait, do not fail.
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.exec(SCHEMA);
     this.statements = this.prepare();
   }
@@ -117,74 +128,109 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async recordIssued(token: IssuedToken): Promise<string[]> {
-    const s = this.statements;
-    const run = this.db.transaction((t: IssuedToken) => {
-      const superseded = s.supersedeOwner.all(t.issuedAt, t.subject, t.clientId) as { jti: string }[];
-      s.insertIssued.run(t.jti, t.subject, t.clientId, t.fingerprint, t.issuedAt, t.expiresAt);
-      return superseded.map((row) => row.jti);
+    return this.guarded(() => {
+      const s = this.statements;
+      const run = this.db.transaction((t: IssuedToken) => {
+        const superseded = s.supersedeOwner.all(t.issuedAt, t.subject, t.clientId) as { jti: string }[];
+        s.insertIssued.run(t.jti, t.subject, t.clientId, t.fingerprint, t.issuedAt, t.expiresAt);
+        return superseded.map((row) => row.jti);
+      });
+      return run.immediate(token);
     });
-    return run.immediate(token);
   }
 
   async state(jti: string): Promise<TokenState> {
-    const row = this.statements.selectState.get(jti) as StateRow;
-    const state: TokenState = {};
-    if (row.jti !== null) {
-      state.issued = {
-        jti: row.jti,
-        subject: row.subject as string,
-        clientId: row.client_id as string,
-        fingerprint: row.fingerprint as string,
-        issuedAt: row.issued_at as number,
-        expiresAt: row.expires_at as number,
-        ...(row.superseded_at === null ? {} : { supersededAt: row.superseded_at }),
-      };
-    }
-    if (row.reason !== null)
-      state.revocation = { jti, reason: row.reason, revokedAt: row.revoked_at as number };
-    return state;
+    return this.guarded(() => {
+      const row = this.statements.selectState.get(jti) as StateRow;
+      const state: TokenState = {};
+      if (row.jti !== null) {
+        state.issued = {
+          jti: row.jti,
+          subject: row.subject as string,
+          clientId: row.client_id as string,
+          fingerprint: row.fingerprint as string,
+          issuedAt: row.issued_at as number,
+          expiresAt: row.expires_at as number,
+          ...(row.superseded_at === null ? {} : { supersededAt: row.superseded_at }),
+        };
+      }
+      if (row.reason !== null)
+        state.revocation = { jti, reason: row.reason, revokedAt: row.revoked_at as number };
+      return state;
+    });
   }
 
   async revoke(jti: string, reason: string, expiresAt: number, now = Date.now()): Promise<boolean> {
-    const result = this.statements.insertRevoked.run(jti, reason, Math.floor(now / 1000), expiresAt);
-    return result.changes === 1;
+    return this.guarded(() => {
+      const result = this.statements.insertRevoked.run(jti, reason, Math.floor(now / 1000), expiresAt);
+      return result.changes === 1;
+    });
   }
 
   async bindAddress(jti: string, address: string, expiresAt: number): Promise<string> {
-    this.statements.insertBinding.run(jti, address, expiresAt);
-    const row = this.statements.selectBinding.get(jti) as { address: string };
-    return row.address;
+    return this.guarded(() => {
+      this.statements.insertBinding.run(jti, address, expiresAt);
+      const row = this.statements.selectBinding.get(jti) as { address: string };
+      return row.address;
+    });
   }
 
   async blockAddress(address: string, until: number): Promise<void> {
-    this.statements.upsertBlock.run(address, until);
+    return this.guarded(() => {
+      this.statements.upsertBlock.run(address, until);
+    });
   }
 
   async blockedUntil(address: string, now: number): Promise<number | undefined> {
-    const row = this.statements.selectBlock.get(address, now) as { until_ms: number } | undefined;
-    return row?.until_ms;
+    return this.guarded(() => {
+      const row = this.statements.selectBlock.get(address, now) as { until_ms: number } | undefined;
+      return row?.until_ms;
+    });
   }
 
   async increment(key: string, windowMs: number, now: number): Promise<CounterValue> {
-    const row = this.statements.bumpCounter.get({ key, now, resetAt: now + windowMs }) as {
-      count: number;
-      reset_at: number;
-    };
-    return { count: row.count, resetAt: row.reset_at };
+    return this.guarded(() => {
+      const row = this.statements.bumpCounter.get({ key, now, resetAt: now + windowMs }) as {
+        count: number;
+        reset_at: number;
+      };
+      return { count: row.count, resetAt: row.reset_at };
+    });
   }
 
   async purgeExpired(now: number): Promise<number> {
-    const s = this.statements;
-    const seconds = Math.floor(now / 1000);
-    const purge = this.db.transaction(
-      () =>
-        s.purgeIssued.run(seconds).changes +
-        s.purgeRevoked.run(seconds).changes +
-        s.purgeBindings.run(seconds).changes +
-        s.purgeBlocks.run(now).changes +
-        s.purgeCounters.run(now).changes,
-    );
-    return purge();
+    return this.guarded(() => {
+      const s = this.statements;
+      const seconds = Math.floor(now / 1000);
+      const purge = this.db.transaction(
+        () =>
+          s.purgeIssued.run(seconds).changes +
+          s.purgeRevoked.run(seconds).changes +
+          s.purgeBindings.run(seconds).changes +
+          s.purgeBlocks.run(now).changes +
+          s.purgeCounters.run(now).changes,
+      );
+      return purge();
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.guarded(() => this.db.prepare('SELECT 1').get());
+  }
+
+  /**
+   * Runs one store operation; what SQLite throws here (SQLITE_BUSY beyond the busy timeout, I/O
+   * errors, a closed database) means the state cannot be read or written now: unavailable.
+   */
+  private guarded<T>(operation: () => T): Promise<T> {
+    try {
+      return Promise.resolve(operation());
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return Promise.reject(
+        new TokenStoreUnavailableError(`token store ${this.file}: ${reason}`, { cause: error }),
+      );
+    }
   }
 
   async close(): Promise<void> {

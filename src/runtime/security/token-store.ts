@@ -71,5 +71,24 @@ export interface TokenStore {
   increment(key: string, windowMs: number, now: number): Promise<CounterValue>;
   /** Deletes what can no longer matter: expired tokens, revocations, bindings, blocks and counters. */
   purgeExpired(now: number): Promise<number>;
+  /** Resolves when the store answers (readiness checks); rejects with TokenStoreUnavailableError otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The store cannot answer (Redis unreachable or timing out, the SQLite file locked or unreadable).
+ * Every method of both implementations throws this for such failures, so that callers can fail
+ * closed with 503 (RFC 9110 §15.6.4: a temporary condition) instead of a 500 or, worse, letting a
+ * token through unchecked.
+ */
+export class TokenStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TokenStoreUnavailableError';
+  }
+}
+
+export function isStoreUnavailable(error: unknown): error is TokenStoreUnavailableError {
+  return error instanceof TokenStoreUnavailableError;
 }
