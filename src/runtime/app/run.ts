@@ -101,7 +101,7 @@ export async function startProject(
       ...(wiring.guard === undefined ? {} : { guard: wiring.guard }),
       ...(wiring.capabilitySecurity === undefined ? {} : { capabilitySecurity: wiring.capabilitySecurity }),
     });
-    const reindexed = search.reindexIfStale(built.store);
+    const reindexed = await search.reindexIfStale(built.store);
     if (reindexed > 0) built.logger.info(`search index rebuilt for ${reindexed} resources`);
     // Which X-Forwarded-* headers to believe (client address for token binding, protocol for HSTS).
     built.app.set('trust proxy', transport.trustProxy);
@@ -123,7 +123,7 @@ export async function startProject(
       async close() {
         await closeServer(server);
         if (redirect) await closeServer(redirect.server);
-        built.store.close();
+        await built.store.close();
         await close();
       },
     };
