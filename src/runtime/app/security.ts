@@ -22,6 +22,7 @@ import { accessFor } from '../security/scopes';
 import { hsts, securityHeaders, transportWarnings } from '../security/transport';
 import { canSee } from '../security/visibility';
 import type { ProjectSecuritySettings } from './security-config';
+import { openTokenStore } from './security-store';
 
 export interface SecurityWiring {
   /** App-wide middleware, in order, before the FHIR routes. */
@@ -58,9 +59,16 @@ export async function wireSecurity(
     clients: [...(settings.options.clients ?? []), ...extraClients],
   };
   mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
+  const store = await openTokenStore(settings.tokenStore, {
+    stateDir: settings.stateDir,
+    onStatus: (message) => process.stderr.write(`${message}\n`),
+  });
   const security = await createSecurity(options, {
-    stateFile: path.join(settings.stateDir, 'tokens.sqlite'),
+    store,
     audit: settings.auditLog === 'stderr' ? process.stderr : settings.auditLog,
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
   });
   const bearer = security.bearer;
   const protect: RequestHandler = (req, res, next) => {
@@ -84,7 +92,8 @@ export async function wireSecurity(
 const fail: HookFailure = (status, diagnostics, headers) =>
   new FhirHttpError(
     status,
-    diagnostics,
+    // 503: the token state cannot be reached (RFC 9110 §15.6.4), a transient condition in FHIR's terms.
+    status === 503 ? [{ severity: 'error', code: 'transient', diagnostics }] : diagnostics,
     status === 403 && headers['WWW-Authenticate'] === undefined
       ? { ...headers, 'WWW-Authenticate': INSUFFICIENT_SCOPE }
       : headers,
