@@ -242,7 +242,7 @@ describe('authorize hook for the framework-free handlers', () => {
       super(`refused ${status}`);
     }
   }
-  const fail = (status: 401 | 403, _diagnostics: string, headers: Record<string, string>) =>
+  const fail = (status: 401 | 403 | 503, _diagnostics: string, headers: Record<string, string>) =>
     new Refusal(status, headers);
   const principal = (scopes: string[], patient?: string) => ({
     subject: 's',

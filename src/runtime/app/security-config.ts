@@ -7,12 +7,14 @@
  * (a file, or `stderr`), TOKEN_LIFETIME_SECONDS, ADDRESS_BINDING (`on`/`off`), TRANSPORT
  * (`http`/`https`), TLS_KEY_FILE / TLS_CERT_FILE or TLS_KEY_PEM / TLS_CERT_PEM, TRUST_PROXY
  * (`false`, a hop count, or comma-separated addresses/subnets such as `loopback,10.0.0.0/8`),
- * REDIRECT_PORT, PUBLIC_HOST, HSTS_MAX_AGE.
+ * REDIRECT_PORT, PUBLIC_HOST, HSTS_MAX_AGE, TOKEN_STORE (`sqlite`/`redis`), TOKEN_STORE_URL,
+ * TOKEN_STORE_PREFIX.
  */
 import path from 'node:path';
 import { ConfigError } from '../config';
 import type { SecurityOptions } from '../security/config';
 import { DEFAULT_HSTS, type TlsSource, type TransportConfig, tlsFromEnv } from '../security/transport';
+import { readTokenStore, type TokenStoreSettings } from './security-store';
 
 export interface ProjectSecuritySettings {
   enabled: boolean;
@@ -23,6 +25,8 @@ export interface ProjectSecuritySettings {
   /** Audit log file (absolute), or `stderr`. */
   auditLog: string;
   transport: TransportConfig;
+  /** Where the token state lives: the SQLite file in `stateDir`, or a Redis shared by instances. */
+  tokenStore: TokenStoreSettings;
 }
 
 /** Settings handed to the security runtime as written (it checks them itself). */
@@ -40,7 +44,7 @@ const PASSED_THROUGH = [
   'abuse',
   'external',
 ] as const;
-const OWN = new Set(['enabled', 'stateDir', 'auditLog', 'transport']);
+const OWN = new Set(['enabled', 'stateDir', 'auditLog', 'transport', 'tokenStore']);
 const TRANSPORT_KEYS = new Set(['mode', 'tls', 'hsts', 'trustProxy', 'redirectPort', 'publicHost']);
 
 export function readSecuritySettings(
@@ -85,6 +89,7 @@ export function readSecuritySettings(
     ),
     auditLog: auditTarget(env.AUDIT_LOG ?? file.auditLog ?? 'logs/audit.log', projectDir, problems),
     transport: readTransport(file.transport, env, projectDir, problems),
+    tokenStore: readTokenStore(file.tokenStore, env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;

@@ -4,8 +4,9 @@ import type { AuditLog } from './audit';
 import type { ClientConfig, SecurityConfig } from './config';
 import type { SigningKey } from './keys';
 import { consume } from './rate-limit';
+import { RETRY_AFTER_SECONDS } from './responses';
 import { OAuthError, type TokenService } from './token-service';
-import type { TokenStore } from './token-store';
+import { isStoreUnavailable, type TokenStore } from './token-store';
 
 /**
  * The HTTP face of the built-in token service: `/auth/token`, `/auth/revoke`, `/auth/introspect`
@@ -50,11 +51,24 @@ export function authRoutes(options: AuthRoutesOptions): Router {
 
 /**
  * Errors on the auth endpoints (an oversized or unparsable form, a failing store) answer in the
- * OAuth error format (RFC 6749 §5.2), never with Express's default page and its stack trace.
+ * OAuth error format (RFC 6749 §5.2), never with Express's default page and its stack trace. A
+ * token store that cannot answer is a 503 `temporarily_unavailable` (the code RFC 6749 §4.1.2.1
+ * defines for this condition): nothing is issued, revoked or introspected without it.
  */
 function authErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) {
     next(error);
+    return;
+  }
+  res.setHeader('Cache-Control', 'no-store');
+  if (isStoreUnavailable(error)) {
+    oauthError(
+      res,
+      503,
+      'temporarily_unavailable',
+      'the token state cannot be reached; try again shortly',
+      RETRY_AFTER_SECONDS * 1000,
+    );
     return;
   }
   const status = (error as { status?: unknown }).status;

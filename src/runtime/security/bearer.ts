@@ -6,8 +6,8 @@ import type { AuditLog } from './audit';
 import { type AccessClaims, toPrincipal } from './claims';
 import type { SecurityConfig } from './config';
 import { consume } from './rate-limit';
-import { sendInvalidToken, sendTooManyRequests, sendUnavailable } from './responses';
-import type { TokenStore } from './token-store';
+import { sendInvalidToken, sendTooManyRequests, sendUnavailable, UNAVAILABLE } from './responses';
+import { isStoreUnavailable, type TokenStore } from './token-store';
 import type { TokenVerifier, VerifyFailure } from './verifier';
 
 /**
@@ -42,7 +42,7 @@ const DESCRIPTIONS: Readonly<Record<VerifyFailure | 'missing' | 'address' | 'blo
   expired: 'token expired',
   revoked: 'token revoked',
   superseded: 'token superseded by a newer one',
-  unavailable: 'token cannot be checked now',
+  unavailable: UNAVAILABLE,
   address: 'token used from another address',
   blocked: 'address blocked',
 };
@@ -66,11 +66,18 @@ export function bearerAuth(options: BearerOptions): RequestHandler {
       next();
       return;
     }
-    authenticate(options, now, req, res).then((principal) => {
-      if (principal === undefined) return;
-      res.locals.principal = principal;
-      next();
-    }, next);
+    authenticate(options, now, req, res).then(
+      (principal) => {
+        if (principal === undefined) return;
+        res.locals.principal = principal;
+        next();
+      },
+      (error: unknown) => {
+        // Fail closed: without the token state no check can pass (SECURITY.md, token state).
+        if (isStoreUnavailable(error) && !res.headersSent) sendUnavailable(res, DESCRIPTIONS.unavailable);
+        else next(error);
+      },
+    );
   };
 }
 

@@ -2,8 +2,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Principal } from '../contracts';
 import { principalOf } from './bearer';
 import type { Decision, ScopeEnforcer } from './enforcer';
-import { operationOutcome } from './responses';
+import { operationOutcome, RETRY_AFTER_SECONDS, sendUnavailable, UNAVAILABLE } from './responses';
 import type { Interaction } from './scopes';
+import { isStoreUnavailable } from './token-store';
 
 /**
  * Two ways to put scope enforcement in front of a FHIR interaction: an Express middleware for a
@@ -22,21 +23,24 @@ export function requireScope(
       next(new Error('requireScope needs bearerAuth in front of it'));
       return;
     }
-    enforcer.check(principal, interaction, type).then((decision) => {
-      if (decision.allowed) {
-        res.locals.access = decision.access;
-        next();
-        return;
-      }
-      res.status(decision.status);
-      res.setHeader('WWW-Authenticate', decision.wwwAuthenticate);
-      res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
-      res.end(
-        JSON.stringify(
-          operationOutcome(decision.status === 401 ? 'login' : 'forbidden', decision.diagnostics),
-        ),
-      );
-    }, next);
+    enforcer.check(principal, interaction, type).then(
+      (decision) => {
+        if (decision.allowed) {
+          res.locals.access = decision.access;
+          next();
+          return;
+        }
+        res.status(decision.status);
+        res.setHeader('WWW-Authenticate', decision.wwwAuthenticate);
+        res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+        res.end(
+          JSON.stringify(
+            operationOutcome(decision.status === 401 ? 'login' : 'forbidden', decision.diagnostics),
+          ),
+        );
+      },
+      unavailableOr(res, next),
+    );
   };
 }
 
@@ -70,7 +74,19 @@ export interface HookInfo {
   id?: string;
 }
 
-export type HookFailure = (status: 401 | 403, diagnostics: string, headers: Record<string, string>) => Error;
+export type HookFailure = (
+  status: 401 | 403 | 503,
+  diagnostics: string,
+  headers: Record<string, string>,
+) => Error;
+
+/** A denial counts towards abuse revocation in the token store; without the store, fail closed with 503. */
+function unavailableOr(res: Response, next: NextFunction) {
+  return (error: unknown) => {
+    if (isStoreUnavailable(error)) sendUnavailable(res, UNAVAILABLE);
+    else next(error);
+  };
+}
 
 /**
  * The scope decision for one interaction of the framework-free handlers: undefined when the
@@ -93,7 +109,13 @@ export function scopeDecision(enforcer: ScopeEnforcer, fail: HookFailure) {
     if (interaction === undefined || type === undefined) {
       throw fail(403, `unknown interaction ${info.interaction}`, {});
     }
-    const decision = await enforcer.check(principal, interaction, type);
+    let decision: Decision;
+    try {
+      decision = await enforcer.check(principal, interaction, type);
+    } catch (error) {
+      if (!isStoreUnavailable(error)) throw error;
+      throw fail(503, UNAVAILABLE, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+    }
     if (!decision.allowed) {
       throw fail(decision.status, decision.diagnostics, { 'WWW-Authenticate': decision.wwwAuthenticate });
     }

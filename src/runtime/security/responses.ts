@@ -37,7 +37,12 @@ export function sendTooManyRequests(res: Response, retryAfterSeconds: number): v
   send(res, 429, 'throttled', 'too many requests; retry later');
 }
 
+/** What a client is told when the token state cannot be read or written (the check fails closed). */
+export const UNAVAILABLE = 'token cannot be checked now';
+export const RETRY_AFTER_SECONDS = 5;
+
+/** 503 (RFC 9110 §15.6.4) with Retry-After: the condition is temporary. */
 export function sendUnavailable(res: Response, diagnostics: string): void {
-  res.setHeader('Retry-After', '5');
+  res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   send(res, 503, 'transient', diagnostics);
 }
