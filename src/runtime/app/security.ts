@@ -14,7 +14,7 @@ import type { ResourceGuard } from '../http/guard';
 import type { AuthorizeHook } from '../http/settings';
 import { FhirHttpError } from '../outcome';
 import { capabilitySecurity } from '../security/capability';
-import { type CompartmentParam, pathsOfExpression } from '../security/compartment';
+import { compartmentParams } from '../security/compartment';
 import { type ClientConfig, securityWarnings } from '../security/config';
 import { type HookFailure, scopeDecision } from '../security/guard';
 import { createSecurity, type Security } from '../security/index';
@@ -127,29 +127,9 @@ export function includedTypes(params: [string, string][]): string[] {
   return [...types];
 }
 
-/**
- * The patient compartment of each type, as far as this version's search parameters tell: the
- * reference parameters that may point at a Patient (the CompartmentDefinition's params are among
- * them; the few others also name the patient in the resource itself).
- */
-export function compartmentParams(binding: VersionBinding): Map<string, CompartmentParam[]> {
-  const byType = new Map<string, CompartmentParam[]>();
-  for (const [type, params] of Object.entries(binding.searchParams)) {
-    const list: CompartmentParam[] = [];
-    for (const param of params) {
-      if (param.type !== 'reference' || param.expression === undefined) continue;
-      if (param.target !== undefined && !param.target.includes('Patient')) continue;
-      const paths = pathsOfExpression(param.expression, type);
-      if (paths.length > 0) list.push({ name: param.name, paths });
-    }
-    byType.set(type, list);
-  }
-  return byType;
-}
-
+/** The version's generated Patient compartment (its CompartmentDefinition) decides what `patient/` scopes reach. */
 function compartmentGuard(binding: VersionBinding): ResourceGuard {
-  const params = compartmentParams(binding);
-  const compartmentOf = (type: string) => params.get(type);
+  const compartmentOf = compartmentParams(binding.patientCompartment ?? {});
   return {
     restricted: (request, type, interaction) =>
       request.principal !== undefined && accessFor(request.principal.scopes, interaction, type) === 'patient',
@@ -160,6 +140,7 @@ function compartmentGuard(binding: VersionBinding): ResourceGuard {
         localBases: [request.baseUrl],
         interaction,
       }),
+    inCompartment: (type) => compartmentOf(type) !== undefined,
     challenge: { 'WWW-Authenticate': INSUFFICIENT_SCOPE },
   };
 }

@@ -2,13 +2,14 @@
  * Resource-level access, on top of the per-interaction `authorize` hook: a caller whose scopes reach
  * a type only inside a patient compartment (SMART `patient/` scopes) may see and write only the
  * resources in it. Direct reads, search matches and `_include`/`_revinclude` results, history
- * entries, and every batch/transaction entry (each is dispatched through here) are checked in this
- * one place, so that no interaction can forget it. The handler stays free of security code: the
- * rules come from the `ResourceGuard` the server is given.
+ * entries, custom operation results, and every batch/transaction entry (each is dispatched through
+ * here) are checked in this one place, so that no interaction can forget it. The handler stays free
+ * of security code: the rules come from the `ResourceGuard` the server is given.
  */
 import type { ResourceJson } from '../binding';
 import { applyPatch, parsePatch } from '../json-patch';
 import { FhirHttpError } from '../outcome';
+import { screenOperationResult } from './guard-operation';
 import type { Call } from './settings';
 import type { FhirRequest, FhirResponse } from './types';
 
@@ -20,6 +21,12 @@ export interface ResourceGuard {
   restricted(request: FhirRequest, resourceType: string, interaction: GuardInteraction): boolean;
   /** Whether the caller may see (`read`) or write this resource. */
   allows(request: FhirRequest, resource: ResourceJson, interaction: GuardInteraction): boolean;
+  /**
+   * Whether a resource of this type can be in a patient compartment at all. A restricted caller is
+   * refused every other type outright (403), before anything is served: SMART's `patient/` scopes
+   * reach the patient's compartment and nothing else.
+   */
+  inCompartment?(resourceType: string): boolean;
   /** Response headers of a refusal (the RFC 6750 challenge). */
   challenge?: Record<string, string>;
 }
@@ -27,6 +34,7 @@ export interface ResourceGuard {
 export type Serve = (call: Call) => Promise<FhirResponse> | FhirResponse;
 
 export async function guarded(call: Call, guard: ResourceGuard, serve: Serve): Promise<FhirResponse> {
+  checkType(call, guard);
   await checkWrite(call, guard);
   const response = await serve(call);
   return filterResponse(call, guard, response);
@@ -36,6 +44,32 @@ function refuse(guard: ResourceGuard, what: string): FhirHttpError {
   return new FhirHttpError(403, `${what} is outside the token's patient compartment`, {
     ...guard.challenge,
   });
+}
+
+/** What each interaction on a type asks of it; `$validate` stores and returns nothing of the type. */
+const ON_TYPE: Partial<Record<Call['route']['interaction'], GuardInteraction>> = {
+  read: 'read',
+  vread: 'read',
+  'history-instance': 'read',
+  operation: 'read',
+  'search-type': 'search-type',
+  'history-type': 'history-type',
+  create: 'create',
+  update: 'update',
+  patch: 'update',
+  delete: 'delete',
+};
+
+function checkType(call: Call, guard: ResourceGuard): void {
+  const { route, request } = call;
+  const interaction = ON_TYPE[route.interaction];
+  const type = route.resourceType;
+  if (type === undefined || interaction === undefined || guard.inCompartment === undefined) return;
+  if (guard.restricted(request, type, interaction) && !guard.inCompartment(type)) {
+    throw new FhirHttpError(403, `${type} is not in the patient compartment, which patient/ scopes keep to`, {
+      ...guard.challenge,
+    });
+  }
 }
 
 /** Writes are refused before they happen: the resource sent, and the one it replaces, must both be allowed. */
@@ -114,6 +148,8 @@ function filterResponse(call: Call, guard: ResourceGuard, response: FhirResponse
     case 'history-type':
     case 'history-system':
       return filterBundle(request, guard, response, 'history-type', false);
+    case 'operation':
+      return filterOperation(call, guard, response);
     default:
       return response;
   }
@@ -159,6 +195,24 @@ function filterBundle(
   if (dropTotal) delete body.total;
   else if (!search && bundle.total !== undefined) body.total = entry.length;
   return { ...response, body };
+}
+
+function filterOperation(call: Call, guard: ResourceGuard, response: FhirResponse): FhirResponse {
+  const json = toJson(response.body);
+  if (json === undefined) return response;
+  const verdict = screenOperationResult(json, {
+    resourceOf: (entry) =>
+      entry.resource === undefined ? fromFullUrl(entry.fullUrl) : toJson(entry.resource),
+    sees: (resource) => guard.allows(call.request, resource, 'read'),
+  });
+  if ('refused' in verdict) {
+    throw new FhirHttpError(
+      403,
+      `${verdict.refused} in the $${call.route.operation} result is outside what the token may read`,
+      { ...guard.challenge },
+    );
+  }
+  return verdict.body === json ? response : { ...response, body: verdict.body };
 }
 
 /** A deleted version in a history Bundle has no resource: its type and id come from the fullUrl. */

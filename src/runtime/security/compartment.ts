@@ -1,9 +1,11 @@
 /**
- * Patient compartment membership (FHIR CompartmentDefinition "patient"): a resource belongs to a
- * patient's compartment when one of the reference elements named by the compartment's params for
- * its type points at that patient; the Patient resource belongs to its own compartment. Used to keep
- * `patient/` scopes to the token's patient, for direct reads, `_include`/`_revinclude` results and
- * batch/transaction entries alike.
+ * Patient compartment membership (FHIR CompartmentDefinition "patient",
+ * https://hl7.org/fhir/R4/compartmentdefinition-patient.html): a resource belongs to a patient's
+ * compartment when one of the reference elements named by the compartment's params for its type
+ * points at that patient; the Patient resource belongs to its own compartment, by id. A type the
+ * definition gives no params is outside every patient's compartment. Used to keep `patient/` scopes to
+ * the token's patient, for direct reads, `_include`/`_revinclude` results, custom operation results
+ * and batch/transaction entries alike. The params come generated per version (`version.json`).
  */
 
 /** One param of the compartment definition for a type, with the element paths its search parameter reads. */
@@ -13,7 +15,20 @@ export interface CompartmentParam {
   paths: string[];
 }
 
+/** A version's Patient compartment: the params of each resource type in it. */
+export type PatientCompartment = Readonly<Record<string, readonly CompartmentParam[]>>;
+
 type Json = unknown;
+
+/** The params of a type, or undefined for a type outside the compartment (never the Patient itself). */
+export function compartmentParams(
+  compartment: PatientCompartment,
+): (resourceType: string) => readonly CompartmentParam[] | undefined {
+  return (type) => {
+    if (Object.hasOwn(compartment, type)) return compartment[type];
+    return type === 'Patient' ? [] : undefined;
+  };
+}
 
 /**
  * `localBases`: this server's absolute base URLs (e.g. `https://fhir.example.org/r4`); an absolute
@@ -76,7 +91,7 @@ export function isPatientReference(
 
 /**
  * Element paths of a search parameter's FHIRPath expression, as far as compartment checks need
- * them: `Observation.subject.where(resolve() is Patient) | Observation.performer` gives `subject`
+ * them (the generator resolves each compartment param this way): `Observation.subject.where(resolve() is Patient) | Observation.performer` gives `subject`
  * and `performer` for Observation. `.where(...)`, `.as(...)` and `as` casts are dropped: only
  * references to `Patient/<id>` are matched afterwards, which is what those filters ask for.
  */
