@@ -49,7 +49,7 @@ function r4Module(): VersionModule {
 }
 
 /** Writes the data set into `file` once, indexed, so that every server process opens the same store. */
-function seed(file: string): void {
+async function seed(file: string): Promise<void> {
   const search = wireSearch([r4Module()], { defaultCount: 10, maxCount: 100 });
   const store = new SqliteStore({ location: file });
   const next = random(1);
@@ -58,7 +58,7 @@ function seed(file: string): void {
   for (let i = 0; i < PATIENTS * 2; i++) store.create('Observation', benchObservation(i, PATIENTS));
   store.db.exec('COMMIT');
   const started = process.hrtime.bigint();
-  const indexed = search.reindexIfStale(store);
+  const indexed = await search.reindexIfStale(store);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stdout.write(
     `seeded ${indexed} resources; indexing them took ${seconds.toFixed(1)} s (${(indexed / seconds).toFixed(0)} resources/s)\n`,
@@ -87,10 +87,10 @@ async function serve(target: Target, file: string): Promise<void> {
       ...(target === 'fhirgen' ? { store: search.store } : {}),
       logger: pino({ level: 'warn' }, pino.destination({ dest: '/dev/null', sync: false })),
     });
-    if (target === 'fhirgen') search.reindexIfStale(store);
+    if (target === 'fhirgen') await search.reindexIfStale(store);
     // An experiment: SQLite's page cache (default 2 MB) against the ~30 MB this data set indexes.
     if (process.env.BENCH_CACHE_MB)
-      store.db.pragma(`cache_size = -${Number(process.env.BENCH_CACHE_MB) * 1024}`);
+      (store as SqliteStore).db.pragma(`cache_size = -${Number(process.env.BENCH_CACHE_MB) * 1024}`);
     listen = (port) => app.listen(port, '127.0.0.1');
   }
   process.on('SIGTERM', () => process.exit(0));
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'fhirgen-search-bench-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'fhir.sqlite');
-  seed(file);
+  await seed(file);
   process.stdout.write(`${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS} rounds\n`);
   const body = JSON.stringify({ ...benchPatient(0, random(2)), id: undefined });
   const create = ['-m', 'POST', '-H', 'content-type=application/fhir+json', '-b', body];

@@ -22,8 +22,8 @@ import type { ResourceJson } from '../src/runtime/binding';
 import { loadConfig } from '../src/runtime/config';
 import { buildServer } from '../src/runtime/server';
 import type { ResourceService } from '../src/runtime/service';
-import type { SqliteStore } from '../src/runtime/store/sqlite-store';
 import { storeServices } from '../src/runtime/store/store-service';
+import type { ResourceStore } from '../src/runtime/store/types';
 import { r4Binding } from '../test/runtime/fixtures/binding';
 import { generatedBinding } from '../test/runtime/fixtures/generated';
 
@@ -125,7 +125,7 @@ async function serve(target: Target): Promise<void> {
     const config = loadConfig({ env, available: { r4: '/r4' } });
     const map = mapService();
     map.update?.(PATIENT_ID, patient, { requestId: '', baseUrl: '', version: 'r4' }, { allowCreate: true });
-    const services = (store: SqliteStore) =>
+    const services = (store: ResourceStore) =>
       target === 'fhirgen' ? storeServices(store, ['Patient']) : { Patient: map };
     const { app, store } = buildServer({
       config,

@@ -4,7 +4,7 @@
  * a failure later. Sections owned by other modules (`security`, `search`) are passed through as read.
  *
  * Environment: PORT, HOST, PUBLIC_URL, FHIR_VERSIONS (`r4,stu3`), BASE_PATH_R4 / BASE_PATH_STU3 /
- * BASE_PATH_DSTU2, STORE (`sqlite` or `memory`), STORE_PATH, BODY_LIMIT (`1mb`, `512kb`, bytes),
+ * BASE_PATH_DSTU2, STORE (`sqlite`, `memory` or `postgres`), STORE_PATH, STORE_URL and STORE_POOL_SIZE (postgres), BODY_LIMIT (`1mb`, `512kb`, bytes),
  * LOG_LEVEL, UPDATE_CREATE (`true`/`false`), VALIDATE_RESULTS (`true`/`false`), DROPPED_PROPERTIES
  * (`reject`/`drop`).
  */
@@ -21,7 +21,10 @@ export interface ServerConfig {
   versions: string[];
   /** Base path per version id, such as `/r4` or `/4_0_1`. */
   basePaths: Record<string, string>;
-  store: { kind: 'sqlite'; path: string } | { kind: 'memory' };
+  store:
+    | { kind: 'sqlite'; path: string }
+    | { kind: 'memory' }
+    | { kind: 'postgres'; url: string; poolSize: number };
   /** Bytes. */
   bodyLimit: number;
   maxDepth: number;
@@ -84,11 +87,7 @@ export function loadConfig(source: ConfigSource): ServerConfig {
     host: readString('host (HOST)', env.HOST ?? file.host ?? '127.0.0.1', problems),
     versions,
     basePaths: readBasePaths(versions, source.available, file.basePaths, env, problems),
-    store: readStore(
-      env.STORE ?? (file.store as { kind?: unknown })?.kind,
-      env.STORE_PATH ?? (file.store as { path?: unknown })?.path,
-      problems,
-    ),
+    store: readStore(env, file.store, problems),
     bodyLimit: readSize('bodyLimit (BODY_LIMIT)', env.BODY_LIMIT ?? file.bodyLimit ?? '1mb', problems),
     maxDepth: readInteger('maxDepth', file.maxDepth ?? 64, 2, 1000, problems),
     logLevel: readChoice(
@@ -191,11 +190,16 @@ function readBasePaths(
   return paths;
 }
 
-function readStore(kind: unknown, path: unknown, problems: string[]): ServerConfig['store'] {
+function readStore(env: NodeJS.ProcessEnv, section: unknown, problems: string[]): ServerConfig['store'] {
+  const given = (typeof section === 'object' && section !== null ? section : {}) as Record<string, unknown>;
+  const kind = env.STORE ?? given.kind;
+  const path = env.STORE_PATH ?? given.path;
   const chosen = kind ?? 'sqlite';
   if (chosen === 'memory') return { kind: 'memory' };
+  if (chosen === 'postgres')
+    return readPostgres(env.STORE_URL ?? given.url, env.STORE_POOL_SIZE ?? given.poolSize, problems);
   if (chosen !== 'sqlite') {
-    problems.push(`store (STORE) must be "sqlite" or "memory", got ${JSON.stringify(chosen)}`);
+    problems.push(`store (STORE) must be "sqlite", "memory" or "postgres", got ${JSON.stringify(chosen)}`);
     return { kind: 'memory' };
   }
   const location = path ?? 'data/fhir.sqlite';
@@ -204,6 +208,24 @@ function readStore(kind: unknown, path: unknown, problems: string[]): ServerConf
     return { kind: 'memory' };
   }
   return { kind: 'sqlite', path: location };
+}
+
+/** `postgres://user:password@host:5432/database` (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS). */
+function readPostgres(url: unknown, poolSize: unknown, problems: string[]): ServerConfig['store'] {
+  const size = readInteger('store pool size (STORE_POOL_SIZE)', poolSize ?? 10, 1, 1000, problems);
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !['postgres:', 'postgresql:'].includes(parsed.protocol)) {
+    problems.push(
+      'store url (STORE_URL) must be a PostgreSQL URL such as postgres://user:password@host:5432/database',
+    );
+    return { kind: 'memory' };
+  }
+  return { kind: 'postgres', url: url as string, poolSize: size };
 }
 
 function readInteger(name: string, value: unknown, min: number, max: number, problems: string[]): number {

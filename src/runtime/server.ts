@@ -3,10 +3,8 @@
  * app, and the listener. A generated project's `src/server.ts` calls `startServer` with its config,
  * its bindings and its services; tests and benchmarks call `buildServer` and listen themselves.
  */
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
 import pino, { type Logger } from 'pino';
 import type { VersionBinding } from './binding';
@@ -17,12 +15,13 @@ import { createFhirHandler } from './http/handler';
 import type { SearchParser } from './http/search-parser';
 import type { AuthorizeHook } from './http/settings';
 import type { ServiceMap } from './service';
-import { SqliteStore, type StoreSearchEngine, type StoreWriteHook } from './store/sqlite-store';
+import { createStore, type StoreHooks } from './store/create-store';
+import type { ResourceStore } from './store/types';
 
 export interface VersionSetup {
   binding: VersionBinding;
   /** The version's services; generated projects pass their `src/services/<version>/` files here. */
-  services: (store: SqliteStore) => ServiceMap;
+  services: (store: ResourceStore) => ServiceMap;
   searchParser?: SearchParser;
 }
 
@@ -39,23 +38,20 @@ export interface ServerOptions {
   guard?: (binding: VersionBinding) => ResourceGuard;
   /** Per version: the CapabilityStatement's `rest.security` section. */
   capabilitySecurity?: (binding: VersionBinding) => unknown;
-  /** The search module's indexer and engine for the embedded store. */
-  store?: { onWrite?: StoreWriteHook; searchEngine?: StoreSearchEngine };
+  /** The search module's indexer and engine for the store `config.store` names. */
+  store?: StoreHooks;
 }
 
 export interface BuiltServer {
   app: Express;
-  store: SqliteStore;
+  store: ResourceStore;
   logger: Logger;
 }
 
 export function buildServer(options: ServerOptions): BuiltServer {
   const { config } = options;
   const logger = options.logger ?? defaultLogger(config.logLevel);
-  const location = config.store.kind === 'memory' ? ':memory:' : config.store.path;
-  if (config.store.kind === 'sqlite')
-    mkdirSync(path.dirname(path.resolve(config.store.path)), { recursive: true });
-  const store = new SqliteStore({ location, ...options.store });
+  const store = createStore(config.store, options.store);
   const mounted = config.versions.map((id) => {
     const setup = options.versions[id];
     const basePath = config.basePaths[id];
@@ -124,7 +120,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      built.store.close();
+      await built.store.close();
     },
   };
 }

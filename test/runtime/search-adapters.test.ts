@@ -63,7 +63,7 @@ describe('search adapters for the server core', () => {
     );
   });
 
-  it('answers store searches, and 400 for what the store cannot do', () => {
+  it('answers store searches, and 400 for what the store cannot do', async () => {
     const store = new SqliteStore({
       location: ':memory:',
       onWrite: createSearchIndexer({ versions: { r4: TABLES } }),
@@ -87,7 +87,7 @@ describe('search adapters for the server core', () => {
         lenient: false,
         binding,
       });
-      const result = store.search(query);
+      const result = await store.search(query);
       assert.deepEqual(
         result.match.map((r) => r.id),
         ['a'],
@@ -98,7 +98,7 @@ describe('search adapters for the server core', () => {
       );
       assert.equal(result.total, 1);
       store.delete('Patient', 'a');
-      assert.deepEqual(store.search(query).match, []);
+      assert.deepEqual((await store.search(query)).match, []);
       const unsupported = parser.parse({
         resourceType: 'Observation',
         params: [['code:in', 'http://x.org/vs']],
@@ -116,7 +116,7 @@ describe('search adapters for the server core', () => {
 });
 
 describe('search index lifecycle', () => {
-  it('answers a search before the first write, and indexes data written before the indexer', () => {
+  it('answers a search before the first write, and indexes data written before the indexer', async () => {
     const store = new SqliteStore({
       location: ':memory:',
       searchEngine: createStoreSearchEngine('r4', TABLES),
@@ -129,14 +129,14 @@ describe('search index lifecycle', () => {
         lenient: false,
         binding,
       });
-      assert.deepEqual(store.search(query).match, []);
+      assert.deepEqual((await store.search(query)).match, []);
       store.create('Patient', { resourceType: 'Patient', id: 'a', gender: 'male' });
       store.create('Patient', { resourceType: 'Patient', id: 'b', gender: 'male' });
       store.delete('Patient', 'b');
-      assert.deepEqual(store.search(query).match, [], 'nothing is indexed without the hook');
+      assert.deepEqual((await store.search(query)).match, [], 'nothing is indexed without the hook');
       assert.equal(reindexStore(store.db, createSearchIndexer({ versions: { r4: TABLES } })), 1);
       assert.deepEqual(
-        store.search(query).match.map((r) => r.id),
+        (await store.search(query)).match.map((r) => r.id),
         ['a'],
       );
     } finally {

@@ -9,7 +9,7 @@ import { createStoreSearchEngine } from '../../src/runtime/search/adapters';
 import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
 import type { SearchTables } from '../../src/runtime/search/table';
-import { SqliteStore } from '../../src/runtime/store/sqlite-store';
+import { SqliteStore, type StoreSearchResult } from '../../src/runtime/store/sqlite-store';
 
 const tables = r4Tables as unknown as SearchTables;
 
@@ -56,7 +56,11 @@ describe('search: _summary and _elements in the store answers', () => {
     return parsed.query;
   };
   const first = (type: string, text: string) => {
-    const result = engine.search(query(type, text), store, { version: 'r4', baseUrl: 'http://x/r4' });
+    // The SQLite store answers synchronously.
+    const result = engine.search(query(type, text), store, {
+      version: 'r4',
+      baseUrl: 'http://x/r4',
+    }) as StoreSearchResult;
     return result.match[0] as Record<string, unknown>;
   };
   const keys = (resource: Record<string, unknown>) => Object.keys(resource).sort();

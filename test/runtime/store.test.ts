@@ -177,13 +177,13 @@ describe('runtime store: SQLite resources, versions, history and tombstones', ()
     assert.equal(store.history('Observation', {}).length, 1);
   });
 
-  it('searches by _id with paging, and refuses parameters it cannot answer', () => {
+  it('searches by _id with paging, and refuses parameters it cannot answer', async () => {
     for (const id of ['a', 'b', 'c']) store.create('Patient', patient({ id }));
     const query = { resourceType: 'Patient', count: 2, sort: [], include: [], revinclude: [], ignored: [] };
-    const all = store.search({ ...query, params: [] });
+    const all = await store.search({ ...query, params: [] });
     assert.equal(all.total, 3);
     assert.equal(all.match.length, 2);
-    const byId = store.search({
+    const byId = await store.search({
       ...query,
       params: [{ name: '_id', type: 'token', values: [{ raw: 'a' }, { raw: 'c' }] }],
     });

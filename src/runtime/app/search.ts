@@ -8,9 +8,12 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../config';
 import type { SearchParser } from '../http/search-parser';
 import { createSearchParser, createVersionedSearchEngine } from '../search/adapters';
-import { createSearchIndexer, reindexStore } from '../search/sql/indexer';
+import { createIndexRows, createSearchIndexer, reindexStore } from '../search/sql/indexer';
 import type { FhirVersion, SearchTables } from '../search/table';
-import type { SqliteStore, StoreSearchEngine, StoreWriteHook } from '../store/sqlite-store';
+import type { StoreHooks } from '../store/create-store';
+import type { PostgresStore } from '../store/postgres-store';
+import type { SqliteStore } from '../store/sqlite-store';
+import type { ResourceStore } from '../store/types';
 import type { VersionModule } from './types';
 
 export interface SearchSettings {
@@ -22,9 +25,12 @@ export interface SearchSettings {
 
 export interface SearchWiring {
   parser: SearchParser;
-  store: { onWrite: StoreWriteHook; searchEngine: StoreSearchEngine };
-  /** Indexes the store again when its index was built from other tables; returns the resources indexed. */
-  reindexIfStale(store: SqliteStore): number;
+  store: Required<StoreHooks>;
+  /**
+   * Indexes the store again when its index was built from other tables; returns the resources
+   * indexed. On PostgreSQL it opens the store first, so an unreachable database fails here, at start.
+   */
+  reindexIfStale(store: ResourceStore): Promise<number>;
 }
 
 export function readSearchSettings(section: unknown): SearchSettings {
@@ -56,6 +62,7 @@ export function wireSearch(versions: VersionModule[], settings: SearchSettings):
   for (const version of versions)
     tables[version.binding.id as FhirVersion] = version.searchTables as SearchTables;
   const indexer = createSearchIndexer({ versions: tables });
+  const indexRows = createIndexRows({ versions: tables });
   // Only what the indexer reads (the summary lists change no index row), and the format of its rows.
   const indexed = [
     INDEX_FORMAT,
@@ -68,9 +75,14 @@ export function wireSearch(versions: VersionModule[], settings: SearchSettings):
     parser: createSearchParser({ versions: tables, ...settings }),
     store: {
       onWrite: (event, db) => indexer(event, db),
+      indexRows,
       searchEngine: createVersionedSearchEngine(tables),
     },
-    reindexIfStale(store) {
+    async reindexIfStale(resourceStore) {
+      if (resourceStore.kind === 'postgres') {
+        return (resourceStore as PostgresStore).reindexIfStale(fingerprint);
+      }
+      const store = resourceStore as SqliteStore;
       store.db.exec('CREATE TABLE IF NOT EXISTS fhirgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
       const row = store.db.prepare("SELECT value FROM fhirgen_meta WHERE key = 'search_tables'").get() as
         | { value: string }

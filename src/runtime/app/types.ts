@@ -5,12 +5,12 @@
 import type { ResourceJson, VersionBinding } from '../binding';
 import type { ServiceContext } from '../contracts';
 import type { Awaitable, ResourceLike, ResourceService, UpdateOptions } from '../service';
-import type { SqliteStore } from '../store/sqlite-store';
+import type { ResourceStore } from '../store/types';
 
 /** Handed to every service factory of a generated project. */
 export interface ServiceDeps {
-  /** The embedded store (SQLite file, or in memory by config). */
-  store: SqliteStore;
+  /** The resource store: SQLite (a file, or in memory) or PostgreSQL, by config. */
+  store: ResourceStore;
 }
 
 export interface VersionModule {

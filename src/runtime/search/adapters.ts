@@ -5,10 +5,10 @@
  */
 import type { SearchParseInput, SearchParser } from '../http/search-parser';
 import { FhirHttpError, issue } from '../outcome';
-import type { SqliteStore, StoreSearchEngine, StoreSearchResult } from '../store/sqlite-store';
+import type { SearchSource, StoreSearchEngine, StoreSearchResult } from '../store/sqlite-store';
 import { elementListsOf, pageLinks, shape } from './bundle';
 import { parseSearch } from './parse';
-import { searchStore } from './sql/engine';
+import { type EngineOptions, type SearchPage, searchPostgres, searchStore } from './sql/engine';
 import { SearchUnsupportedError } from './sql/match';
 import type { FhirVersion, SearchTables } from './table';
 
@@ -78,14 +78,11 @@ export function createStoreSearchEngine(
   // `_summary` and `_elements` trim the matches; included resources stay whole (search.html#summary).
   const shapeOptions = { version, baseUrl: '', ...elementListsOf(tables) };
   return {
-    search(query, store: SqliteStore, context): StoreSearchResult {
+    search(query, source: SearchSource, context) {
       const base = baseUrl ?? context?.baseUrl;
-      try {
-        const page = searchStore(
-          store.db,
-          query,
-          base === undefined ? { version, tables } : { version, tables, baseUrl: base },
-        );
+      const options: EngineOptions =
+        base === undefined ? { version, tables } : { version, tables, baseUrl: base };
+      const answer = (page: SearchPage): StoreSearchResult => {
         const shaping =
           query.elements !== undefined || (query.summary !== undefined && query.summary !== 'false');
         const match = shaping
@@ -96,12 +93,25 @@ export function createStoreSearchEngine(
         // The core adds `self`; paging goes by the engine's cursors, not by `_offset`.
         if (base !== undefined) result.links = pageLinks(query, page, { version, baseUrl: base });
         return result;
+      };
+      // SQLite answers synchronously; PostgreSQL with a promise. Both refuse alike.
+      if (source.kind === 'postgres') {
+        return searchPostgres(source.query, query, options).then(answer, (error: unknown) => {
+          throw unsupported(error);
+        });
+      }
+      try {
+        return answer(searchStore(source.db, query, options));
       } catch (error) {
-        if (error instanceof SearchUnsupportedError) {
-          throw new FhirHttpError(400, [issue('error', 'not-supported', error.message, [error.param])]);
-        }
-        throw error;
+        throw unsupported(error);
       }
     },
   };
+}
+
+function unsupported(error: unknown): unknown {
+  if (error instanceof SearchUnsupportedError) {
+    return new FhirHttpError(400, [issue('error', 'not-supported', error.message, [error.param])]);
+  }
+  return error;
 }

@@ -8,8 +8,11 @@ import Database from 'better-sqlite3';
 import type { ResourceJson } from '../binding';
 import type { SearchQuery } from '../contracts';
 import { FhirHttpError } from '../outcome';
-import type { HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
+import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { STORE_SCHEMA } from './schema';
+import type { ResourceStore, SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
+
+export type { SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
 
 export interface StoreOptions {
   /** A file path, or `:memory:`. */
@@ -20,33 +23,15 @@ export interface StoreOptions {
   searchEngine?: StoreSearchEngine;
 }
 
-/** One write, as the search indexer sees it. `resource` is absent for a deletion. */
-export interface StoreWriteEvent {
-  kind: 'create' | 'update' | 'delete';
-  resourceType: string;
-  id: string;
-  versionId: string;
-  resource?: ResourceJson;
-}
-
 export type StoreWriteHook = (event: StoreWriteEvent, db: Database.Database) => void;
 
-export interface StoreSearchResult {
-  match: ResourceJson[];
-  include?: ResourceJson[];
-  total?: number;
-  /** Paging links (`next`, `previous`, ...) as absolute URLs; see `SearchResult.links`. */
-  links?: { relation: string; url: string }[];
-}
-
-/** Which endpoint a search came through: its FHIR version (`r4` ...) and absolute base URL. */
-export interface SearchContext {
-  version: string;
-  baseUrl: string;
-}
+/** Where a search engine runs its SQL: an SQLite database, or PostgreSQL through a query function. */
+export type SearchSource =
+  | { kind: 'sqlite'; db: Database.Database }
+  | { kind: 'postgres'; query: (text: string, args: unknown[]) => Promise<Record<string, unknown>[]> };
 
 export interface StoreSearchEngine {
-  search(query: SearchQuery, store: SqliteStore, context?: SearchContext): StoreSearchResult;
+  search(query: SearchQuery, source: SearchSource, context?: SearchContext): Awaitable<StoreSearchResult>;
 }
 
 /** What writes need of the current version: no JSON, which would cost a string of kilobytes. */
@@ -68,7 +53,8 @@ interface HistoryRow {
   json: string | null;
 }
 
-export class SqliteStore {
+export class SqliteStore implements ResourceStore {
+  readonly kind = 'sqlite';
   readonly db: Database.Database;
   private readonly onWrite: StoreWriteHook | undefined;
   private readonly engine: StoreSearchEngine;
@@ -157,7 +143,7 @@ export class SqliteStore {
   }
 
   /** One store serves every version; `context` tells the engine which version's parameters apply. */
-  search(query: SearchQuery, context?: SearchContext): StoreSearchResult {
+  search(query: SearchQuery, context?: SearchContext): Awaitable<StoreSearchResult> {
     return this.engine.search(query, this, context);
   }
 
@@ -177,8 +163,19 @@ export class SqliteStore {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
   }
 
-  close(): void {
-    this.db.close();
+  ping(): Promise<void> {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Closes at once (the promise is for callers that also close other stores); a second call does nothing. */
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
   }
 
   private makeTransactions() {
@@ -307,7 +304,9 @@ function prepare(db: Database.Database) {
 
 /** The search the store answers without the search module: `_id`, `_count` and paging only. */
 const idOnlySearch: StoreSearchEngine = {
-  search(query, store) {
+  search(query, source) {
+    if (source.kind !== 'sqlite') throw new FhirHttpError(500, 'the id-only search runs on SQLite');
+    const store = source;
     const unsupported = query.params.filter((param) => param.name !== '_id');
     if (unsupported.length > 0) {
       throw new FhirHttpError(

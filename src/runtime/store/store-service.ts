@@ -1,11 +1,11 @@
 /**
- * Default services backed by the embedded store. Generated service files call `storeService` and
+ * Default services backed by the resource store (embedded SQLite, or PostgreSQL by config). Generated service files call `storeService` and
  * users replace or wrap its methods to talk to their own systems.
  */
 import type { ResourceService, ServiceMap } from '../service';
-import type { SqliteStore } from './sqlite-store';
+import type { ResourceStore } from './types';
 
-export function storeService(store: SqliteStore, resourceType: string): ResourceService {
+export function storeService(store: ResourceStore, resourceType: string): ResourceService {
   return {
     read: (id) => store.read(resourceType, id),
     vread: (id, versionId) => store.vread(resourceType, id, versionId),
@@ -18,6 +18,6 @@ export function storeService(store: SqliteStore, resourceType: string): Resource
 }
 
 /** A store-backed service for each of the given resource types. */
-export function storeServices(store: SqliteStore, resourceTypes: readonly string[]): ServiceMap {
+export function storeServices(store: ResourceStore, resourceTypes: readonly string[]): ServiceMap {
   return Object.fromEntries(resourceTypes.map((type) => [type, storeService(store, type)]));
 }

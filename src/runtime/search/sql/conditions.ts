@@ -61,9 +61,9 @@ export function idSet(param: SearchParam, resourceType: string, context: Conditi
     const wantsMissing = values.map((value) => value.kind === 'missing' && value.missing);
     if (wantsMissing.some(Boolean) && !wantsMissing.every(Boolean)) {
       // `:missing=true,false` asks for everything.
-      return { ids: sql('SELECT NULL WHERE 0'), negate: true };
+      return { ids: sql('SELECT NULL WHERE FALSE'), negate: true };
     }
-    const present = rows(def, rowsParam(def), resourceType, () => sql('1'), context);
+    const present = rows(def, rowsParam(def), resourceType, () => sql('TRUE'), context);
     return { ids: present, negate: wantsMissing[0] === true };
   }
   if (def.type === 'composite') return { ids: composite(def, values, resourceType, context), negate: false };

@@ -5,12 +5,14 @@
  */
 import type Database from 'better-sqlite3';
 import type { PageCursor, SearchParam, SearchQuery } from '../../contracts';
+import { parseStored } from '../../store/stored';
 import type { FhirVersion, SearchTables } from '../table';
 import { type ConditionContext, type IdSet, idSet, type RowMatch, rowMatch } from './conditions';
 import { collectIncludes } from './includes';
 import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
-import { Aliases, all, prepared, type Sql, sql } from './sql';
+import { type Ask, type QueryFn, runAsync, runSync, type Steps } from './runner';
+import { Aliases, all, type Sql, sql } from './sql';
 
 export interface EngineOptions {
   version: FhirVersion;
@@ -40,6 +42,10 @@ interface PageRow {
   [key: string]: unknown;
 }
 
+type Dialect = 'sqlite' | 'postgres';
+
+const ask = (text: string, args: unknown[]): Ask => ({ text, args });
+
 /** Databases whose index tables are known to exist: a search may come before the first write. */
 const indexed = new WeakSet<Database.Database>();
 
@@ -48,6 +54,23 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
     createIndexTables(db);
     indexed.add(db);
   }
+  return runSync(db, searchSteps(query, options, 'sqlite'));
+}
+
+/** The same search on PostgreSQL: the same SQL, written in its dialect by `runAsync`. */
+export function searchPostgres(
+  query: QueryFn,
+  search: SearchQuery,
+  options: EngineOptions,
+): Promise<SearchPage> {
+  return runAsync(query, searchSteps(search, options, 'postgres'));
+}
+
+/**
+ * The search as a sequence of SQL statements: each `yield` hands one to the runner and receives its
+ * rows, so that SQLite runs it synchronously and PostgreSQL awaits each answer, from one copy.
+ */
+function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Dialect): Steps<SearchPage> {
   const context: ConditionContext = {
     version: options.version,
     tables: options.tables,
@@ -61,18 +84,18 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
   // Without a cursor the page query sees every match, so it counts them in the same pass.
   const countInPage = wanted === 'count' && !countOnly && query.cursor === undefined;
   let total = typeof wanted === 'number' ? wanted : undefined;
-  if (wanted === 'count' && !countInPage) total = count(db, filter);
+  if (wanted === 'count' && !countInPage) total = yield* count(filter);
   if (countOnly) {
     if (total !== undefined) page.total = total;
     return page;
   }
 
   const columns = sortColumns(query.sort, query.resourceType, 'r', context);
-  const { rows, more, counted } = fetchPage(db, filter, columns, query, countInPage);
+  const { rows, more, counted } = yield* fetchPage(filter, columns, query, countInPage);
   // An offset past the last match returns no row to carry the count: count apart.
-  if (countInPage) total = counted ?? count(db, filter);
+  if (countInPage) total = counted ?? (yield* count(filter));
   if (total !== undefined) page.total = total;
-  page.matches = loadPage(db, query.resourceType, rows);
+  page.matches = yield* loadPage(query.resourceType, rows);
   const first = rows[0];
   const last = rows[rows.length - 1];
   if (first && last) {
@@ -88,9 +111,10 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
     if (backwards ? cameFrom : more) page.next = { direction: 'next', key: keyOf(last), ...carried };
     if (backwards ? more : cameFrom) page.previous = { direction: 'previous', key: keyOf(first), ...carried };
   }
-  page.includes = collectIncludes(db, query, page.matches, {
+  page.includes = yield* collectIncludes(query, page.matches, {
     ...options,
     maxIncludes: options.maxIncludes ?? 1000,
+    dialect,
   });
   return page;
 }
@@ -110,7 +134,7 @@ function candidates(query: SearchQuery, context: ConditionContext): Sql {
   const source: Sql =
     positive.length > 0
       ? {
-          text: `(SELECT ? AS resource_type, id FROM (${intersect(positive.map((ids) => ids.text))})) r`,
+          text: `(SELECT ? AS resource_type, id FROM (${intersect(positive.map((ids) => ids.text))}) AS i) r`,
           args: [query.resourceType, ...positive.flatMap((ids) => ids.args)],
         }
       : sql(
@@ -191,7 +215,7 @@ function intersect(sets: string[]): string {
   // MATERIALIZED keeps the set's own plan: flattened into a DISTINCT, SQLite would walk an index in
   // id order (every row of the type) instead of the one that finds the matching rows.
   if (sets.length === 1) return `WITH matched AS MATERIALIZED (${sets[0]}) SELECT DISTINCT id FROM matched`;
-  return sets.map((set) => `SELECT id FROM (${set})`).join(' INTERSECT ');
+  return sets.map((set, index) => `SELECT id FROM (${set}) AS s${index}`).join(' INTERSECT ');
 }
 
 /**
@@ -205,9 +229,10 @@ function totalWanted(query: SearchQuery): number | 'count' | undefined {
   return query.cursor?.total ?? 'count';
 }
 
-function count(db: Database.Database, filter: Sql): number {
-  const row = prepared(db, `SELECT COUNT(*) AS n FROM ${filter.text}`).get(...filter.args) as { n: number };
-  return row.n;
+function* count(filter: Sql): Steps<number> {
+  const rows = yield ask(`SELECT COUNT(*) AS n FROM ${filter.text}`, filter.args);
+  // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
+  return Number(rows[0]?.n ?? 0);
 }
 
 function ranked(filter: Sql, columns: SortColumn[]): Sql {
@@ -219,36 +244,36 @@ function ranked(filter: Sql, columns: SortColumn[]): Sql {
 }
 
 /** Reads the page's resources once the ids are known, so sorting never carries documents along. */
-function loadPage(db: Database.Database, resourceType: string, rows: PageRow[]): StoredResource[] {
-  const found = prepared(
-    db,
+function* loadPage(resourceType: string, rows: PageRow[]): Steps<StoredResource[]> {
+  const found = yield ask(
     'SELECT id, json FROM resources WHERE resource_type = ? AND id IN (SELECT value FROM json_each(?))',
-  ).all(resourceType, JSON.stringify(rows.map((row) => row.id))) as { id: string; json: string }[];
-  const byId = new Map(found.map((row) => [row.id, row.json]));
+    [resourceType, JSON.stringify(rows.map((row) => row.id))],
+  );
+  const byId = new Map(found.map((row) => [row.id as string, row.json]));
   return rows.flatMap((row) => {
     const json = byId.get(row.id);
-    return json === undefined ? [] : [JSON.parse(json) as StoredResource];
+    return json === undefined ? [] : [parseStored(json) as StoredResource];
   });
 }
 
-function fetchPage(
-  db: Database.Database,
+function* fetchPage(
   filter: Sql,
   columns: SortColumn[],
   query: SearchQuery,
   withCount: boolean,
-): { rows: PageRow[]; more: boolean; counted?: number } {
+): Steps<{ rows: PageRow[]; more: boolean; counted?: number }> {
   const inner = ranked(filter, columns);
   const backwards = query.cursor?.direction === 'previous';
-  const where = query.cursor ? beyond(columns, query.cursor.key, !backwards) : sql('1');
+  const where = query.cursor ? beyond(columns, query.cursor.key, !backwards) : sql('TRUE');
   const offset = query.cursor ? 0 : (query.offset ?? 0);
   // COUNT(*) OVER () is computed over every match before LIMIT: the total without a second pass.
   const counting = withCount ? ', COUNT(*) OVER () AS total__' : '';
-  const text = `SELECT *${counting} FROM (${inner.text}) WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
-  const fetched = prepared(db, text).all(...inner.args, ...where.args, query.count + 1, offset) as PageRow[];
+  const text = `SELECT *${counting} FROM (${inner.text}) AS p WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
+  const fetched = (yield ask(text, [...inner.args, ...where.args, query.count + 1, offset])) as PageRow[];
   const more = fetched.length > query.count;
   const rows = fetched.slice(0, query.count);
-  const counted = withCount ? (fetched[0]?.total__ as number | undefined) : undefined;
+  const total = withCount ? fetched[0]?.total__ : undefined;
+  const counted = total === undefined || total === null ? undefined : Number(total);
   return counted === undefined
     ? { rows: backwards ? rows.reverse() : rows, more }
     : { rows: backwards ? rows.reverse() : rows, more, counted };

@@ -4,10 +4,10 @@
  * `:iterate` (`:recurse` before R4) are applied again to what was included, until nothing new comes
  * or the bound is reached.
  */
-import type Database from 'better-sqlite3';
 import type { IncludeDirective, SearchQuery } from '../../contracts';
+import { parseStored } from '../../store/stored';
 import { type FhirVersion, lookupTable, type SearchTables } from '../table';
-import { prepared } from './sql';
+import type { Steps } from './runner';
 
 export interface IncludedResource {
   resourceType: string;
@@ -19,27 +19,30 @@ interface IncludeOptions {
   version: FhirVersion;
   tables: SearchTables;
   maxIncludes: number;
+  dialect: 'sqlite' | 'postgres';
 }
+
+type Key = { resourceType: string; id: string };
 
 const MAX_ROUNDS = 8;
 const keyOf = (resource: { resourceType: string; id: string }) => `${resource.resourceType}/${resource.id}`;
 
-export function collectIncludes(
-  db: Database.Database,
+export function* collectIncludes(
   query: SearchQuery,
   matches: IncludedResource[],
   options: IncludeOptions,
-): IncludedResource[] {
+): Steps<IncludedResource[]> {
   if (query.include.length === 0 && query.revinclude.length === 0) return [];
   const seen = new Set(matches.map(keyOf));
   const included: IncludedResource[] = [];
   let frontier = matches;
   for (let round = 0; round < MAX_ROUNDS && frontier.length > 0; round++) {
     const directives = (list: IncludeDirective[]) => (round === 0 ? list : list.filter((d) => d.iterate));
-    const found = [
-      ...directives(query.include).flatMap((d) => forward(db, d, frontier, options)),
-      ...directives(query.revinclude).flatMap((d) => reverse(db, d, frontier, options)),
-    ];
+    const found: Key[] = [];
+    for (const directive of directives(query.include))
+      found.push(...(yield* forward(directive, frontier, options)));
+    for (const directive of directives(query.revinclude))
+      found.push(...(yield* reverse(directive, frontier, options)));
     const fresh: { resourceType: string; id: string }[] = [];
     for (const key of found) {
       const name = keyOf(key);
@@ -47,7 +50,7 @@ export function collectIncludes(
       seen.add(name);
       fresh.push(key);
     }
-    const loaded = load(db, fresh.slice(0, Math.max(0, options.maxIncludes - included.length)));
+    const loaded = yield* load(fresh.slice(0, Math.max(0, options.maxIncludes - included.length)), options);
     included.push(...loaded);
     frontier = loaded;
     if (included.length >= options.maxIncludes) break;
@@ -74,60 +77,62 @@ function paramsOf(directive: IncludeDirective, options: IncludeOptions): string 
 
 // The statements name their index: SQLite's planner, without statistics, prefers an index that
 // matches fewer rows' worth of columns and then scans (measured in bench/search.bench.ts).
-function forward(
-  db: Database.Database,
+// Quoted "resourceType": PostgreSQL folds unquoted names to lower case.
+function* forward(
   directive: IncludeDirective,
   from: IncludedResource[],
   options: IncludeOptions,
-) {
-  const rows = prepared(
-    db,
-    `SELECT DISTINCT target_type AS resourceType, target_id AS id FROM search_reference INDEXED BY search_reference_own
+): Steps<Key[]> {
+  const rows = yield {
+    text: `SELECT DISTINCT target_type AS "resourceType", target_id AS id FROM search_reference INDEXED BY search_reference_own
        WHERE v = ? AND resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
-       AND target_type IS NOT NULL AND target_id IS NOT NULL AND (? IS NULL OR target_type = ?)`,
-  ).all(
-    options.version,
-    directive.sourceType,
-    idsOf(from, directive.sourceType),
-    paramsOf(directive, options),
-    directive.targetType ?? null,
-    directive.targetType ?? null,
-  );
-  return rows as { resourceType: string; id: string }[];
+       AND target_type IS NOT NULL AND target_id IS NOT NULL AND (CAST(? AS TEXT) IS NULL OR target_type = ?)`,
+    args: [
+      options.version,
+      directive.sourceType,
+      idsOf(from, directive.sourceType),
+      paramsOf(directive, options),
+      directive.targetType ?? null,
+      directive.targetType ?? null,
+    ],
+  };
+  return rows as Key[];
 }
 
-function reverse(
-  db: Database.Database,
+function* reverse(
   directive: IncludeDirective,
   from: IncludedResource[],
   options: IncludeOptions,
-) {
+): Steps<Key[]> {
   const types = [...new Set(from.map((r) => r.resourceType))].filter(
     (type) => directive.targetType === undefined || directive.targetType === type,
   );
-  return types.flatMap(
-    (type) =>
-      prepared(
-        db,
-        `SELECT DISTINCT resource_type AS resourceType, id FROM search_reference INDEXED BY search_reference_target
+  const found: Key[] = [];
+  for (const type of types) {
+    const rows = yield {
+      text: `SELECT DISTINCT resource_type AS "resourceType", id FROM search_reference INDEXED BY search_reference_target
            WHERE v = ? AND resource_type = ? AND param IN (SELECT value FROM json_each(?))
            AND target_type = ? AND target_id IN (SELECT value FROM json_each(?))`,
-      ).all(options.version, directive.sourceType, paramsOf(directive, options), type, idsOf(from, type)) as {
-        resourceType: string;
-        id: string;
-      }[],
-  );
+      args: [options.version, directive.sourceType, paramsOf(directive, options), type, idsOf(from, type)],
+    };
+    found.push(...(rows as Key[]));
+  }
+  return found;
 }
 
-function load(db: Database.Database, keys: { resourceType: string; id: string }[]): IncludedResource[] {
-  if (keys.length === 0) return [];
-  const statement = prepared(
-    db,
-    `SELECT r.json AS json FROM json_each(?) k JOIN resources r
+/** Reads the included resources in the order found; the JSON array of keys is read by each dialect's own functions. */
+const LOAD_TEXT = {
+  sqlite: `SELECT r.json AS json FROM json_each(?) k JOIN resources r
      ON r.resource_type = json_extract(k.value, '$[0]') AND r.id = json_extract(k.value, '$[1]') AND r.deleted = 0 ORDER BY k.key`,
-  );
-  const rows = statement.all(JSON.stringify(keys.map((key) => [key.resourceType, key.id]))) as {
-    json: string;
-  }[];
-  return rows.map((row) => JSON.parse(row.json) as IncludedResource);
+  postgres: `SELECT r.json AS json FROM json_array_elements(?::json) WITH ORDINALITY AS k(value, key) JOIN resources r
+     ON r.resource_type = k.value->>0 AND r.id = k.value->>1 AND r.deleted = 0 ORDER BY k.key`,
+};
+
+function* load(keys: Key[], options: IncludeOptions): Steps<IncludedResource[]> {
+  if (keys.length === 0) return [];
+  const rows = yield {
+    text: LOAD_TEXT[options.dialect],
+    args: [JSON.stringify(keys.map((key) => [key.resourceType, key.id]))],
+  };
+  return rows.map((row) => parseStored(row.json) as IncludedResource);
 }

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { createEvaluator, type Evaluate } from '../index/evaluate';
 import { type ExtractProblem, extractRows } from '../index/extract';
 import { type FhirVersion, lookupTable, type SearchTables } from '../table';
-import { INDEX_TABLES, type IndexTableSpec, indexSchema } from './schema';
+import { INDEX_TABLES, type IndexKind, type IndexTableSpec, indexSchema } from './schema';
 
 /** What the indexer needs from a store write: the shape of `StoreWriteEvent`. */
 export interface IndexedWrite {
@@ -26,8 +26,17 @@ export interface IndexerOptions {
 
 export type IndexHook = (write: IndexedWrite, db: Database.Database) => void;
 
+/** One index row: its table's kind, and the values of `v, resource_type, id, param, grp` and the table's columns. */
+export interface IndexRow {
+  kind: IndexKind;
+  values: (string | number | null)[];
+}
+
+/** The index rows of one write (none for a deletion), for stores that write them themselves (PostgreSQL). */
+export type IndexRowsOf = (write: IndexedWrite) => IndexRow[];
+
 export function createSearchIndexer(options: IndexerOptions): IndexHook {
-  const evaluators = new Map<FhirVersion, Evaluate>();
+  const rowsOf = createIndexRows(options);
   const prepared = new WeakMap<Database.Database, Statements>();
   return (write, db) => {
     let statements = prepared.get(db);
@@ -36,7 +45,16 @@ export function createSearchIndexer(options: IndexerOptions): IndexHook {
       prepared.set(db, statements);
     }
     for (const remove of statements.remove) remove.run(write.resourceType, write.id);
-    if (write.kind === 'delete' || write.resource === undefined) return;
+    for (const row of rowsOf(write)) statements.insert[row.kind].run(...row.values);
+  };
+}
+
+/** The FHIRPath extraction shared by both stores: what rows a write leaves in the index tables. */
+export function createIndexRows(options: IndexerOptions): IndexRowsOf {
+  const evaluators = new Map<FhirVersion, Evaluate>();
+  return (write) => {
+    const out: IndexRow[] = [];
+    if (write.kind === 'delete' || write.resource === undefined) return out;
     for (const [version, tables] of Object.entries(options.versions) as [FhirVersion, SearchTables][]) {
       const table = lookupTable(tables, write.resourceType);
       if (!table) continue;
@@ -49,16 +67,13 @@ export function createSearchIndexer(options: IndexerOptions): IndexHook {
       for (const problem of problems) options.onProblem?.(write, version, problem);
       for (const row of rows) {
         const spec: IndexTableSpec = INDEX_TABLES[row.entry.kind];
-        statements.insert[row.entry.kind].run(
-          version,
-          write.resourceType,
-          write.id,
-          row.param,
-          row.group,
-          ...spec.values(row.entry),
-        );
+        out.push({
+          kind: row.entry.kind,
+          values: [version, write.resourceType, write.id, row.param, row.group, ...spec.values(row.entry)],
+        });
       }
     }
+    return out;
   };
 }
 

@@ -79,12 +79,19 @@ const COVERED: Record<IndexKind, string> = {
 /** Indexes of earlier releases, replaced by the covering ones below. */
 const REPLACED = ['lookup', 'owner'];
 
-export function indexSchema(): string {
+/**
+ * The same tables in SQLite and PostgreSQL. PostgreSQL's text columns compare bytewise (`COLLATE "C"`),
+ * as SQLite's do, so that prefixes, ranges and sort orders agree; its REAL is single precision, so
+ * numbers are DOUBLE PRECISION there.
+ */
+export function indexSchema(dialect: 'sqlite' | 'postgres' = 'sqlite'): string {
+  const text = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
+  const real = dialect === 'postgres' ? 'DOUBLE PRECISION' : 'REAL';
   const statements: string[] = [];
   for (const [kind, spec] of Object.entries(INDEX_TABLES) as [IndexKind, IndexTableSpec][]) {
-    const columns = spec.columns.map((column) => `${column} ${isNumeric(kind, column) ? 'REAL' : 'TEXT'}`);
+    const columns = spec.columns.map((column) => `${column} ${isNumeric(kind, column) ? real : text}`);
     statements.push(
-      `CREATE TABLE IF NOT EXISTS ${spec.name} (v TEXT NOT NULL, resource_type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER NOT NULL, ${columns.join(', ')});`,
+      `CREATE TABLE IF NOT EXISTS ${spec.name} (v ${text} NOT NULL, resource_type ${text} NOT NULL, id ${text} NOT NULL, param ${text} NOT NULL, grp INTEGER NOT NULL, ${columns.join(', ')});`,
       ...REPLACED.map((suffix) => `DROP INDEX IF EXISTS ${spec.name}_${suffix};`),
       // Covering: a parameter's id set (and COUNT over it) is read from the index alone.
       `CREATE INDEX IF NOT EXISTS ${spec.name}_find ON ${spec.name} (v, resource_type, param, ${LOOKUP[kind]}, ${COVERED[kind]}, id);`,
@@ -117,7 +124,7 @@ function sortColumnsOf(kind: IndexKind): string {
   }
 }
 
-function isNumeric(kind: IndexKind, column: string): boolean {
+export function isNumeric(kind: IndexKind, column: string): boolean {
   return (
     kind === 'date' || kind === 'number' || (kind === 'quantity' && (column === 'low' || column === 'high'))
   );

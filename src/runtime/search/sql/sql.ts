@@ -15,8 +15,9 @@ export function join(parts: Sql[], separator: string): Sql {
   };
 }
 
-export const any = (parts: Sql[]): Sql => (parts.length === 0 ? sql('0') : join(parts, ' OR '));
-export const all = (parts: Sql[]): Sql => (parts.length === 0 ? sql('1') : join(parts, ' AND '));
+// TRUE and FALSE rather than 1 and 0: PostgreSQL wants booleans in conditions, SQLite reads them as 1 and 0.
+export const any = (parts: Sql[]): Sql => (parts.length === 0 ? sql('FALSE') : join(parts, ' OR '));
+export const all = (parts: Sql[]): Sql => (parts.length === 0 ? sql('TRUE') : join(parts, ' AND '));
 export const not = (part: Sql): Sql => ({ text: `NOT (${part.text})`, args: part.args });
 
 /** Escapes a LIKE pattern's wildcards; used with `ESCAPE '\\'`. */

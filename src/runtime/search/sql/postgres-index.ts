@@ -1,0 +1,41 @@
+/**
+ * Index maintenance on PostgreSQL: one statement per write, whatever the number of rows. Each table's
+ * rows of the resource are deleted and the new ones inserted from arrays (`unnest`), all as
+ * data-modifying CTEs of one statement (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING),
+ * so a write costs one round trip for its index and the parameter count stays fixed.
+ */
+import type { IndexRow } from './indexer';
+import { INDEX_TABLES, type IndexKind, type IndexTableSpec, isNumeric } from './schema';
+
+export interface PostgresStatement {
+  text: string;
+  args: unknown[];
+}
+
+const KEY_COLUMNS = ['v', 'resource_type', 'id', 'param', 'grp'];
+
+export function indexStatement(resourceType: string, id: string, rows: IndexRow[]): PostgresStatement {
+  const args: unknown[] = [resourceType, id];
+  const parts: string[] = [];
+  const specs = Object.entries(INDEX_TABLES) as [IndexKind, IndexTableSpec][];
+  for (const [kind, spec] of specs) {
+    parts.push(`d_${kind} AS (DELETE FROM ${spec.name} WHERE resource_type = $1 AND id = $2)`);
+    const mine = rows.filter((row) => row.kind === kind);
+    if (mine.length === 0) continue;
+    const columns = [...KEY_COLUMNS, ...spec.columns];
+    const arrays = columns.map((column, index) => {
+      args.push(mine.map((row) => row.values[index] ?? null));
+      return `$${args.length}::${arrayType(kind, column)}`;
+    });
+    parts.push(
+      `i_${kind} AS (INSERT INTO ${spec.name} (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}))`,
+    );
+  }
+  // Data-modifying CTEs run whether or not the main query reads them.
+  return { text: `WITH ${parts.join(', ')} SELECT 1`, args };
+}
+
+function arrayType(kind: IndexKind, column: string): string {
+  if (column === 'grp') return 'integer[]';
+  return isNumeric(kind, column) ? 'double precision[]' : 'text[]';
+}

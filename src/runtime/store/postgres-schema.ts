@@ -1,0 +1,39 @@
+/**
+ * The PostgreSQL store's tables: the embedded store's (store/schema.ts) with resources as `jsonb`,
+ * the search index tables (search/sql/schema.ts), and a one-row clock. Text keys compare bytewise
+ * (`COLLATE "C"`), as in SQLite, so ids and instants sort alike on both stores.
+ */
+import { indexSchema } from '../search/sql/schema';
+
+export const POSTGRES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS resources (
+  resource_type TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  version_id INTEGER NOT NULL,
+  last_updated TEXT COLLATE "C" NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  json JSONB,
+  PRIMARY KEY (resource_type, id)
+);
+CREATE TABLE IF NOT EXISTS resource_history (
+  resource_type TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  version_id INTEGER NOT NULL,
+  last_updated TEXT COLLATE "C" NOT NULL,
+  method TEXT NOT NULL,
+  json JSONB,
+  PRIMARY KEY (resource_type, id, version_id)
+);
+CREATE INDEX IF NOT EXISTS resource_history_time ON resource_history (last_updated);
+CREATE INDEX IF NOT EXISTS resource_history_type_time ON resource_history (resource_type, last_updated);
+CREATE INDEX IF NOT EXISTS resources_type_current ON resources (resource_type, deleted, id);
+CREATE TABLE IF NOT EXISTS fhirgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The last lastUpdated handed out, in epoch milliseconds: every write takes the next one under this
+-- row's lock, so instants increase strictly across every instance sharing the database.
+CREATE TABLE IF NOT EXISTS fhirgen_clock (one INTEGER PRIMARY KEY CHECK (one = 1), ms BIGINT NOT NULL);
+INSERT INTO fhirgen_clock (one, ms) VALUES (1, 0) ON CONFLICT (one) DO NOTHING;
+${indexSchema('postgres')}
+`;
+
+/** Any constant shared by every instance: the key of the advisory lock held while the schema is made. */
+export const SCHEMA_LOCK_KEY = 0x6668_6972;
