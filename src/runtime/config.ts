@@ -6,7 +6,7 @@
  * Environment: PORT, HOST, PUBLIC_URL, FHIR_VERSIONS (`r4,stu3`), BASE_PATH_R4 / BASE_PATH_STU3 /
  * BASE_PATH_DSTU2, STORE (`sqlite`, `memory` or `postgres`), STORE_PATH, STORE_URL and STORE_POOL_SIZE (postgres), BODY_LIMIT (`1mb`, `512kb`, bytes),
  * LOG_LEVEL, UPDATE_CREATE (`true`/`false`), VALIDATE_RESULTS (`true`/`false`), DROPPED_PROPERTIES
- * (`reject`/`drop`).
+ * (`reject`/`drop`), SHUTDOWN_TIMEOUT_MS.
  */
 import { readFileSync } from 'node:fs';
 
@@ -33,6 +33,8 @@ export interface ServerConfig {
   validateResults: boolean;
   /** Result properties the version does not define: 500 (`reject`) or left out with a warning (`drop`). */
   droppedProperties: 'reject' | 'drop';
+  /** On SIGTERM/SIGINT, how long requests in flight may take to finish before connections are cut. */
+  shutdownTimeoutMs: number;
   /** Sections of other modules, as written in the file. */
   sections: Record<string, unknown>;
 }
@@ -68,6 +70,7 @@ const KNOWN_KEYS = new Set([
   'updateCreate',
   'validateResults',
   'droppedProperties',
+  'shutdownTimeoutMs',
 ]);
 const SECTIONS = new Set(['security', 'search']);
 
@@ -110,6 +113,13 @@ export function loadConfig(source: ConfigSource): ServerConfig {
       'droppedProperties (DROPPED_PROPERTIES)',
       env.DROPPED_PROPERTIES ?? file.droppedProperties ?? 'drop',
       ['reject', 'drop'] as const,
+      problems,
+    ),
+    shutdownTimeoutMs: readInteger(
+      'shutdownTimeoutMs (SHUTDOWN_TIMEOUT_MS)',
+      env.SHUTDOWN_TIMEOUT_MS ?? file.shutdownTimeoutMs ?? 10_000,
+      0,
+      600_000,
       problems,
     ),
     sections,
