@@ -128,7 +128,7 @@ export function includedTypes(params: [string, string][]): string[] {
 }
 
 /** The version's generated Patient compartment (its CompartmentDefinition) decides what `patient/` scopes reach. */
-function compartmentGuard(binding: VersionBinding): ResourceGuard {
+export function compartmentGuard(binding: VersionBinding): ResourceGuard {
   const compartmentOf = compartmentParams(binding.patientCompartment ?? {});
   return {
     restricted: (request, type, interaction) =>
