@@ -17,9 +17,11 @@ import type { Security } from '../security/index';
 import { createRedirectServer, loadTlsCredentials } from '../security/transport';
 import { buildServer, type RunningServer, type VersionSetup } from '../server';
 import { loadCursorKey } from './cursor-key';
+import { type Check, Health } from './health';
 import { readSearchSettings, wireSearch } from './search';
 import { type SecurityWiring, wireSecurity } from './security';
 import { readSecuritySettings } from './security-config';
+import { drain } from './shutdown';
 import type { VersionModule } from './types';
 
 export const CONFIG_FILE = 'fhirgen.config.json';
@@ -43,6 +45,14 @@ export interface RunningProject extends RunningServer {
   security?: Security;
   /** The plain-HTTP listener that only redirects to HTTPS, when configured. */
   redirect?: { server: http.Server; url: string };
+  /** `/health/live` and `/health/ready`; its phase is `ready` once started. */
+  health: Health;
+  /**
+   * Graceful shutdown: not ready from now on, no new connections, requests in flight finish within
+   * `graceMs` (then connections are cut), then the token store and the resource store are closed.
+   * `close()` is the same with no grace period.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export function projectConfig(options: ProjectOptions): ServerConfig {
@@ -73,7 +83,13 @@ export async function startProject(
   // The server listens before the app is ready (the token issuer is the bound address); requests in
   // that window are answered 503 with Retry-After instead of hanging.
   let handle: http.RequestListener = answerStarting;
-  const onRequest: http.RequestListener = (request, response) => handle(request, response);
+  const health = new Health();
+  const onRequest: http.RequestListener = (request, response) => {
+    if (health.answer(request, response)) return;
+    // While draining, each response ends its connection (RFC 9112 §9.6), so clients go elsewhere.
+    if (health.phase === 'stopping') response.setHeader('Connection', 'close');
+    handle(request, response);
+  };
   const server = credentials
     ? https.createServer({ ...credentials, minVersion: 'TLSv1.2' }, onRequest)
     : http.createServer(onRequest);
@@ -112,7 +128,22 @@ export async function startProject(
         : undefined;
     for (const id of config.versions) built.logger.info(`FHIR ${id} at ${url}${config.basePaths[id]}`);
     const security = wiring.security;
-    const close = wiring.close;
+    const closeSecurity = wiring.close;
+    const checks: Record<string, Check> = { resourceStore: () => pingStore(built.store) };
+    if (security) checks.tokenStore = () => security.store.ping();
+    health.setChecks(checks);
+    health.phase = 'ready';
+    let stopping: Promise<void> | undefined;
+    const shutdown = (graceMs: number) => {
+      stopping ??= (async () => {
+        health.phase = 'stopping';
+        await drain(server, graceMs);
+        if (redirect) await drain(redirect.server, 0);
+        await closeSecurity();
+        await built.store.close();
+      })();
+      return stopping;
+    };
     return {
       ...built,
       server,
@@ -120,18 +151,21 @@ export async function startProject(
       warnings: wiring.warnings,
       ...(security === undefined ? {} : { security }),
       ...(redirect === undefined ? {} : { redirect }),
-      async close() {
-        await closeServer(server);
-        if (redirect) await closeServer(redirect.server);
-        await built.store.close();
-        await close();
-      },
+      health,
+      shutdown,
+      close: () => shutdown(0),
     };
   } catch (error) {
     await closeServer(server);
     await wiring?.close();
     throw error;
   }
+}
+
+/** The resource store's readiness, for stores that can tell (a networked one: PostgreSQL). */
+function pingStore(store: object): Promise<void> {
+  const ping = (store as { ping?: () => Promise<void> }).ping;
+  return typeof ping === 'function' ? ping.call(store) : Promise.resolve();
 }
 
 /** 503 while the server starts (https://hl7.org/fhir/R4/http.html: transient, try again). */
@@ -219,14 +253,24 @@ export function runServer(options: ProjectOptions): void {
         process.stdout.write(`  ${version.binding.label.padEnd(6)} ${base}/metadata\n`);
       }
     }
-    const stop = () => {
-      running.close().then(
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      // A second signal means "now": the operator is not waiting for the grace period.
+      if (stopping) process.exit(1);
+      stopping = true;
+      process.stdout.write(
+        `${signal}: finishing requests in flight (at most ${config.shutdownTimeoutMs} ms), then stopping\n`,
+      );
+      running.shutdown(config.shutdownTimeoutMs).then(
         () => process.exit(0),
-        () => process.exit(1),
+        (error: unknown) => {
+          process.stderr.write(`The server did not stop cleanly: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
       );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   }, fail);
 }
 
