@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SecurityConfigError } from './errors';
@@ -70,11 +76,13 @@ function readKeyFile(file: string, alg: SigningAlgorithm): KeyObject {
 
 /**
  * Writes the new key next to the target and hard-links it into place, which fails if another
- * process created the file meanwhile; then that process's key wins and is read back.
+ * process created the file meanwhile; then that process's key wins and is read back. Instances on
+ * several machines or containers share the folder (and may all be process 1): the temporary name is
+ * random, so that no two writers ever share it.
  */
 function writeKeyFile(file: string, alg: SigningAlgorithm, key: KeyObject): boolean {
   mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = `${file}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
   const content: KeyFile = { alg, privateJwk: key.export({ format: 'jwk' }) as JWK };
   writeFileSync(temp, `${JSON.stringify(content)}\n`, { mode: 0o600 });
   try {
