@@ -15,6 +15,7 @@ const RUNTIME_DEPENDENCIES = [
   'express',
   'fhirpath',
   'helmet',
+  'ioredis',
   'jose',
   'pg',
   'pino',
