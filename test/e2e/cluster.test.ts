@@ -5,7 +5,7 @@
  * on one are refused by the other; address binding sees the client through the balancer's
  * `X-Forwarded-For`; concurrent updates with one `If-Match` give exactly one success; a search is
  * paged across both; and a transaction Bundle whose instance is killed with SIGKILL in the middle
- * leaves nothing behind. Each backend of `backends.ts` runs the same tests.
+ * leaves nothing behind. Each backend of `test/support/backends.ts` runs the same tests.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,9 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { BACKENDS } from '../support/backends';
 import { type Cluster, startCluster } from '../support/cluster';
 import { installedProject, type StartedServer } from '../support/project';
-import { BACKENDS } from './cluster-backends';
 import { basic, clientSecretOf, clientToken, type Received, send } from './security-support';
 
 const run = promisify(execFile);

@@ -81,6 +81,10 @@ export function balancerServer(targets: URL[]): http.Server {
       answer.pipe(response);
     });
     upstream.on('error', (error) => {
+      // Said on stderr too: a 502 in a bench's counts is otherwise hard to explain.
+      process.stderr.write(
+        `load balancer: ${request.method} ${request.url} to instance ${index}: ${error.message}\n`,
+      );
       if (!response.headersSent) badGateway(response, `instance ${index}: ${error.message}`);
       else response.destroy();
     });

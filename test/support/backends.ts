@@ -1,12 +1,12 @@
 /**
- * The shared backends the cluster tests run on. Each gives the environment every instance starts
+ * The shared backends the cluster tests and the scale bench run on. Each gives the environment every instance starts
  * with, and a probe that tells when a write transaction is open in the store (so that a test can
  * kill an instance while it writes, not before or after).
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { embeddedEnv } from '../support/cluster';
-import { tempDir } from '../support/project';
+import { embeddedEnv } from './cluster';
+import { tempDir } from './project';
 
 export interface StartedBackend {
   env: NodeJS.ProcessEnv;
@@ -16,12 +16,15 @@ export interface StartedBackend {
 }
 
 export interface Backend {
+  /** Short name for command lines: `embedded`, `postgres`. */
+  id: string;
   name: string;
   start(): Promise<StartedBackend>;
 }
 
 /** One SQLite store file in WAL mode and one security state folder, shared by the instances. */
 export const embedded: Backend = {
+  id: 'embedded',
   name: 'embedded SQLite store and token store',
   async start() {
     const env = embeddedEnv(tempDir('fhirgen-cluster-'));
