@@ -19,6 +19,7 @@ import express, {
 import type { Logger } from 'pino';
 import type { Principal } from '../contracts';
 import type { FhirHandler } from '../http/handler';
+import { bodyText } from '../http/json-text';
 import { errorResponse } from '../http/respond';
 import type { FhirRequest, FhirResponse } from '../http/types';
 import { FhirHttpError } from '../outcome';
@@ -132,7 +133,7 @@ function send(res: Response, response: FhirResponse, mime: string): void {
     res.end();
     return;
   }
-  const text = JSON.stringify(response.body);
+  const text = bodyText(response.body);
   if (headers['Content-Type'] === undefined && !res.hasHeader('Content-Type'))
     res.setHeader('Content-Type', `${mime}; charset=utf-8`);
   res.setHeader('Content-Length', Buffer.byteLength(text));

@@ -5,10 +5,12 @@
  */
 import type { ResourceJson, VersionBinding } from '../binding';
 import { FhirHttpError, issue } from '../outcome';
+import { JsonText } from './json-text';
+import type { ResultCache } from './result-cache';
 
 export interface CastResource {
-  /** What to send: the version's class instance (or JSON), serialised by JSON.stringify. */
-  resource: unknown;
+  /** What to send: the version's canonical JSON, serialised once. */
+  resource: JsonText;
   json: ResourceJson;
 }
 
@@ -26,7 +28,12 @@ export interface CastSettings {
   onDropped?: (service: string, paths: string[]) => void;
   /** Told about Bundle entries left out because they are invalid in this version (see `castEntry`). */
   onOmitted?: (reason: string) => void;
+  /** Results of reads already cast and validated, reused when a service returns exactly the same JSON. */
+  cache?: ResultCache;
 }
+
+/** Whether a result may come from, and go to, the cache: reads, not the answers of writes. */
+export type CastUse = 'read' | 'write';
 
 /** `service` names the culprit in the error, e.g. `R4 Patient service (read)`. */
 export function castResult(
@@ -34,6 +41,7 @@ export function castResult(
   value: unknown,
   expectedType: string | undefined,
   service: string,
+  use: CastUse = 'write',
 ): CastResource {
   const json = toJson(value);
   if (json === undefined) throw serviceError(service, 'returned something that is not a FHIR resource');
@@ -43,6 +51,9 @@ export function castResult(
       `returned a ${String(json.resourceType)} where a ${expectedType} was expected`,
     );
   }
+  const cache = use === 'read' ? settings.cache : undefined;
+  const known = cache?.get(json);
+  if (known !== undefined) return { resource: known, json };
   let cast: ReturnType<VersionBinding['cast']>;
   try {
     cast = settings.binding.cast(json);
@@ -54,6 +65,7 @@ export function castResult(
     );
   }
   let checked = json;
+  const text = new JsonText(JSON.stringify(cast.resource));
   if (cast.dropped.length > 0) {
     if (settings.droppedProperties === 'reject') {
       throw serviceError(
@@ -62,7 +74,7 @@ export function castResult(
       );
     }
     settings.onDropped?.(service, cast.dropped);
-    checked = JSON.parse(JSON.stringify(cast.resource)) as ResourceJson;
+    checked = JSON.parse(text.text) as ResourceJson;
   }
   if (settings.validateResults) {
     const errors = settings.binding
@@ -73,7 +85,9 @@ export function castResult(
       throw new InvalidResultError(service, `returned an invalid ${json.resourceType}: ${detail}`);
     }
   }
-  return { resource: cast.resource, json: checked };
+  // A result whose cast dropped properties is not kept: each read must report what was dropped.
+  if (cache !== undefined && cast.dropped.length === 0) cache.set(json, text);
+  return { resource: text, json: checked };
 }
 
 function toJson(value: unknown): ResourceJson | undefined {
@@ -117,7 +131,7 @@ export function castEntry(
   onOmitted: (reason: string) => void = () => {},
 ): CastResource | undefined {
   try {
-    return castResult(settings, value, expectedType, service);
+    return castResult(settings, value, expectedType, service, 'read');
   } catch (error) {
     if (!(error instanceof InvalidResultError)) throw error;
     const reason = `${error.service} ${error.detail}`;

@@ -15,6 +15,7 @@ import { patch, read, remove, update, vread } from './instance';
 import { ReadWriteLock } from './lock';
 import { checkAcceptable, parsePrefer } from './negotiation';
 import { errorResponse } from './respond';
+import { DEFAULT_RESULT_CACHE_BYTES, ResultCache } from './result-cache';
 import { routeRequest } from './routes';
 import { basicSearchParser, type SearchParser } from './search-parser';
 import type { AuthorizeHook, Call, HandlerSettings, TransactionControl } from './settings';
@@ -47,6 +48,11 @@ export interface FhirHandlerOptions {
   maxBundleEntries?: number;
   /** Named in the capability statement. */
   software?: string;
+  /**
+   * Memory for reusing the cast and validation of results read again unchanged (see `ResultCache`);
+   * 0 turns it off. Default `DEFAULT_RESULT_CACHE_BYTES`.
+   */
+  resultCacheBytes?: number;
   /** Told of every unexpected error (the response itself says only "Internal server error"). */
   onError?: (error: unknown, request: FhirRequest) => void;
 }
@@ -57,6 +63,7 @@ export interface FhirHandler {
 }
 
 export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
+  const cacheBytes = options.resultCacheBytes ?? DEFAULT_RESULT_CACHE_BYTES;
   const settings: HandlerSettings = {
     binding: options.binding,
     services: options.services,
@@ -69,6 +76,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
       droppedProperties: options.droppedProperties ?? 'drop',
       ...(options.onDropped === undefined ? {} : { onDropped: options.onDropped }),
       ...(options.onOmitted === undefined ? {} : { onOmitted: options.onOmitted }),
+      ...(cacheBytes > 0 ? { cache: new ResultCache(cacheBytes) } : {}),
     },
     authorize: options.authorize,
     guard: options.guard,

@@ -24,7 +24,7 @@ export async function read(call: Call): Promise<FhirResponse> {
   const result = await fn(id, call.ctx);
   if (result === undefined || result === null)
     throw new FhirHttpError(404, `${resourceType}/${id} is not known`);
-  const cast = castResult(call.settings.cast, result, resourceType, label);
+  const cast = castResult(call.settings.cast, result, resourceType, label, 'read');
   return resourceResponse(200, cast, call.request.baseUrl, 'representation', false);
 }
 
@@ -36,7 +36,7 @@ export async function vread(call: Call): Promise<FhirResponse> {
   if (result === undefined || result === null) {
     throw new FhirHttpError(404, `${resourceType}/${id}/_history/${versionId} is not known`);
   }
-  const cast = castResult(call.settings.cast, result, resourceType, label);
+  const cast = castResult(call.settings.cast, result, resourceType, label, 'read');
   return resourceResponse(200, cast, call.request.baseUrl, 'representation', false);
 }
 
@@ -84,7 +84,7 @@ export async function patch(call: Call): Promise<FhirResponse> {
   const current = await reader.fn(id, call.ctx);
   if (current === undefined || current === null)
     throw new FhirHttpError(404, `${resourceType}/${id} is not known`);
-  const before = castResult(call.settings.cast, current, resourceType, reader.label).json;
+  const before = castResult(call.settings.cast, current, resourceType, reader.label, 'read').json;
   const versionId = before.meta?.versionId;
   if (ifMatch !== undefined && ifMatch !== versionId) {
     throw new FhirHttpError(
@@ -135,7 +135,7 @@ async function checkCurrentVersion(
   const versionId =
     current === undefined || current === null
       ? undefined
-      : castResult(call.settings.cast, current, resourceType, label).json.meta?.versionId;
+      : castResult(call.settings.cast, current, resourceType, label, 'read').json.meta?.versionId;
   if (versionId !== ifMatch) {
     throw new FhirHttpError(
       412,

@@ -31,6 +31,7 @@ export async function create(call: Call): Promise<FhirResponse> {
         existing,
         resourceType,
         serviceLabel(call, resourceType, 'search'),
+        'read',
       );
       return resourceResponse(200, cast, call.request.baseUrl, call.prefer.return, false);
     }

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import type { ResourceJson, VersionBinding } from '../../src/runtime/binding';
+import { createFhirHandler } from '../../src/runtime/http/handler';
+import { bodyText, JsonText } from '../../src/runtime/http/json-text';
+import { copyJson, ResultCache, sameJson } from '../../src/runtime/http/result-cache';
+import type { FhirRequest } from '../../src/runtime/http/types';
+import type { ResourceService } from '../../src/runtime/service';
+import { generatedBinding } from './fixtures/generated';
+import { type AnyJson, patient, put, startTestServer } from './fixtures/server';
+
+/** A binding that counts its casts, to see when a result was cast again and when it was reused. */
+function counting(binding: VersionBinding): { binding: VersionBinding; casts: () => number } {
+  let casts = 0;
+  return {
+    binding: {
+      ...binding,
+      cast(json) {
+        casts += 1;
+        return binding.cast(json);
+      },
+    },
+    casts: () => casts,
+  };
+}
+
+function get(path: string): FhirRequest {
+  return { method: 'GET', path, query: [], headers: {}, baseUrl: 'http://fhir.test/r4', requestId: 't' };
+}
+
+async function read(handler: ReturnType<typeof createFhirHandler>, path: string) {
+  const response = await handler.handle(get(path));
+  return { status: response.status, json: JSON.parse(bodyText(response.body)) as AnyJson, response };
+}
+
+const stored = (extra: Record<string, unknown> = {}): ResourceJson => ({
+  resourceType: 'Patient',
+  id: 'p1',
+  meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00.000Z' },
+  gender: 'male',
+  ...extra,
+});
+
+describe('runtime http: reads reuse their cast only for exactly the same JSON', () => {
+  const r4 = generatedBinding('r4');
+
+  it('casts a result read again unchanged once, and every time with the cache off', async () => {
+    for (const [bytes, expected] of [
+      [undefined, 1],
+      [0, 3],
+    ] as const) {
+      const { binding, casts } = counting(r4);
+      const service: ResourceService = { read: () => stored() };
+      const handler = createFhirHandler({
+        binding,
+        services: { Patient: service },
+        ...(bytes === undefined ? {} : { resultCacheBytes: bytes }),
+      });
+      for (let i = 0; i < 3; i++) assert.equal((await read(handler, '/Patient/p1')).json.gender, 'male');
+      assert.equal(casts(), expected);
+    }
+  });
+
+  it('serves what the service returns now, even under the same id and versionId', async () => {
+    let current = stored();
+    const handler = createFhirHandler({ binding: r4, services: { Patient: { read: () => current } } });
+    assert.equal((await read(handler, '/Patient/p1')).json.gender, 'male');
+    current = stored({ gender: 'female' });
+    assert.equal((await read(handler, '/Patient/p1')).json.gender, 'female');
+    // The same object changed in place is not the JSON the cached cast was made from either.
+    current.gender = 'other';
+    assert.equal((await read(handler, '/Patient/p1')).json.gender, 'other');
+    (current as AnyJson).birthDate = '1970-01-01';
+    const after = await read(handler, '/Patient/p1');
+    assert.equal(after.json.birthDate, '1970-01-01');
+    // An invalid result under the same version is a 500, not the valid one cached before.
+    current = stored({ gender: 'not-a-gender' });
+    assert.equal((await read(handler, '/Patient/p1')).status, 500);
+  });
+
+  it('never answers one version with the cast made for another', async () => {
+    // Valid in STU3, invalid in R4 (R4 requires Encounter.class): the same JSON, two answers.
+    const encounter = { resourceType: 'Encounter', id: 'e1', meta: { versionId: '1' }, status: 'finished' };
+    const services = { Encounter: { read: () => structuredClone(encounter) } };
+    const stu3 = createFhirHandler({ binding: generatedBinding('stu3'), services });
+    const onR4 = createFhirHandler({ binding: r4, services });
+    for (let round = 0; round < 2; round++) {
+      assert.equal((await read(stu3, '/Encounter/e1')).status, 200);
+      assert.equal((await read(onR4, '/Encounter/e1')).status, 500);
+    }
+  });
+
+  it('reads the new version after an update and 410 after a delete, through the embedded store', async () => {
+    const server = await startTestServer();
+    try {
+      const url = `${server.url}/r4/Patient/c1`;
+      assert.equal((await put(url, patient({ id: 'c1' }))).status, 201);
+      const first = (await (await fetch(url)).json()) as AnyJson;
+      assert.equal(((await (await fetch(url)).json()) as AnyJson).gender, 'male');
+      assert.equal((await put(url, patient({ id: 'c1', gender: 'female' }))).status, 200);
+      const second = (await (await fetch(url)).json()) as AnyJson;
+      assert.equal(second.gender, 'female');
+      assert.notEqual(second.meta.versionId, first.meta.versionId);
+      // The old version is still itself.
+      const old = (await (await fetch(`${url}/_history/${first.meta.versionId}`)).json()) as AnyJson;
+      assert.equal(old.gender, 'male');
+      assert.equal((await fetch(url, { method: 'DELETE' })).status, 204);
+      assert.equal((await fetch(url)).status, 410);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('reuses casts in search Bundles and sends the same JSON as without the cache', async () => {
+    const matches = [stored(), stored({ id: 'p2', gender: 'female' })];
+    const services = { Patient: { search: () => matches.map((m) => structuredClone(m)) } };
+    const search = (bytes?: number) => {
+      const { binding, casts } = counting(r4);
+      const handler = createFhirHandler({
+        binding,
+        services,
+        ...(bytes === undefined ? {} : { resultCacheBytes: bytes }),
+      });
+      return { handler, casts };
+    };
+    const cached = search();
+    const plain = search(0);
+    for (let i = 0; i < 2; i++) {
+      const a = await cached.handler.handle(get('/Patient'));
+      const b = await plain.handler.handle(get('/Patient'));
+      assert.equal(bodyText(a.body), bodyText(b.body));
+      assert.equal(bodyText(a.body), JSON.stringify(a.body));
+    }
+    assert.equal(cached.casts(), 2);
+    assert.equal(plain.casts(), 4);
+  });
+
+  it('keeps to its memory bound, dropping the least recently used', () => {
+    const cache = new ResultCache(200 * 6);
+    const json = (id: string) => ({ resourceType: 'Patient', id, meta: { versionId: '1' } });
+    const text = (id: string) => new JsonText(`"${id}"`.padEnd(100, ' '));
+    cache.set(json('a'), text('a'));
+    cache.set(json('b'), text('b'));
+    assert.ok(cache.get(json('a')));
+    cache.set(json('c'), text('c'));
+    assert.ok(cache.get(json('a')), 'used last, kept');
+    assert.equal(cache.get(json('b')), undefined, 'least recently used, dropped');
+    assert.ok(cache.get(json('c')));
+  });
+});
+
+describe('runtime http: comparing results with the cached copy', () => {
+  it('is the same only for the same plain JSON, keys in the same order', () => {
+    const value = { a: [1, { b: 'x' }], c: null, d: true };
+    const copy = copyJson(value);
+    assert.ok(sameJson(value, copy));
+    assert.ok(!sameJson({ c: null, a: [1, { b: 'x' }], d: true }, copy));
+    assert.ok(!sameJson({ ...value, d: false }, copy));
+    assert.ok(!sameJson({ ...value, a: [1, { b: 'x' }, 2] }, copy));
+    assert.ok(!sameJson({ ...value, e: undefined }, copy));
+    assert.ok(!sameJson({ ...value, a: { 0: 1, 1: { b: 'x' } } }, copy));
+  });
+
+  it('never takes an object with a prototype of its own for plain JSON', () => {
+    class Wrapped {
+      constructor(readonly b: string) {}
+      toJSON() {
+        return 'other';
+      }
+    }
+    const copy = copyJson({ a: { b: 'x' } });
+    assert.ok(!sameJson({ a: new Wrapped('x') }, copy));
+    assert.ok(!sameJson({ a: new Date(0) }, copyJson({ a: {} })));
+  });
+
+  it('copies plain JSON only', () => {
+    assert.equal(copyJson({ a: new Date(0) }), undefined);
+    assert.equal(copyJson({ a: Number.NaN }), undefined);
+    assert.equal(copyJson({ a: () => 1 }), undefined);
+    assert.equal(copyJson({ a: undefined }), undefined);
+    assert.equal(copyJson(JSON.parse('{"__proto__": {"x": 1}}')), undefined);
+    const source = { a: [{ b: 1 }] };
+    const copy = copyJson(source) as typeof source;
+    assert.deepEqual(copy, source);
+    source.a[0] = { b: 2 };
+    assert.equal(copy.a[0]?.b, 1);
+  });
+});
+
+describe('runtime http: response text', () => {
+  it('writes Bundles with pre-serialised entries as JSON.stringify writes them', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      skipped: undefined,
+      entry: [
+        { fullUrl: 'u', resource: { resourceType: 'Patient', id: 'x' }, search: { mode: 'match' } },
+        { fullUrl: 'v', resource: new JsonText('{"resourceType":"Patient","id":"y"}'), search: {} },
+        { response: { status: '204' } },
+        undefined,
+      ],
+    };
+    assert.equal(bodyText(bundle), JSON.stringify(bundle));
+    assert.match(bodyText(bundle), /"fullUrl":"v","resource":\{"resourceType":"Patient","id":"y"\}/);
+    const text = new JsonText('{"resourceType":"Patient"}');
+    assert.equal(bodyText(text), text.text);
+    assert.equal(bodyText({ entry: 'not a list' }), JSON.stringify({ entry: 'not a list' }));
+  });
+});
