@@ -11,6 +11,7 @@ import path from 'node:path';
 import { compartmentGuard } from '../../src/runtime/app/security';
 import type { ResourceJson } from '../../src/runtime/binding';
 import type { Principal } from '../../src/runtime/contracts';
+import { screenOperationResult } from '../../src/runtime/http/guard-operation';
 import { createFhirHandler, type FhirHandler } from '../../src/runtime/http/handler';
 import type { FhirRequest } from '../../src/runtime/http/types';
 import { compartmentParams, type PatientCompartment } from '../../src/runtime/security/compartment';
@@ -102,6 +103,36 @@ describe('patient compartment from the generated definitions', () => {
   it('DSTU2: reference parameters that may point at a Patient, since 1.0.2 has no CompartmentDefinition', () => {
     assert.equal(visibleTo('dstu2', observation('o1', { subject: ref('Patient/p1') })), true);
     assert.equal(compartmentParams(compartmentOf('dstu2'))('Practitioner'), undefined);
+  });
+});
+
+describe('custom operation results, screened', () => {
+  const screen = {
+    resourceOf: (entry: { resource?: unknown }) => entry.resource as ResourceJson | undefined,
+    sees: (resource: ResourceJson) => resource.id !== 'hidden',
+  };
+  const entries = (...ids: string[]) => ids.map((id) => ({ resource: { resourceType: 'Observation', id } }));
+
+  it('drops hidden history entries without adding an entry a history Bundle cannot hold', () => {
+    const verdict = screenOperationResult(
+      { resourceType: 'Bundle', type: 'history', total: 2, entry: entries('seen', 'hidden') },
+      screen,
+    );
+    assert.deepEqual(verdict, { body: { resourceType: 'Bundle', type: 'history', entry: entries('seen') } });
+  });
+
+  it('refuses a batch-response with a hidden entry, and passes entries without a resource', () => {
+    const response = { resourceType: 'Bundle', type: 'batch-response', entry: entries('seen', 'hidden') };
+    assert.deepEqual(screenOperationResult(response, screen), {
+      refused: 'an entry of the batch-response Bundle',
+    });
+    const statuses = { ...response, entry: [{ response: { status: '200' } }, ...entries('seen')] };
+    assert.deepEqual(screenOperationResult(statuses, screen), { body: statuses });
+  });
+
+  it('keeps nothing but the patient itself when a binding carries no compartment', () => {
+    assert.deepEqual(compartmentParams({})('Patient'), []);
+    assert.equal(compartmentParams({})('Observation'), undefined);
   });
 });
 
