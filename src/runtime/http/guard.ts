@@ -65,7 +65,8 @@ function checkType(call: Call, guard: ResourceGuard): void {
   const interaction = ON_TYPE[route.interaction];
   const type = route.resourceType;
   if (type === undefined || interaction === undefined || guard.inCompartment === undefined) return;
-  if (guard.restricted(request, type, interaction) && !guard.inCompartment(type)) {
+  // The lookup first: most requests name a type in the compartment and need no scope parsing.
+  if (!guard.inCompartment(type) && guard.restricted(request, type, interaction)) {
     throw new FhirHttpError(403, `${type} is not in the patient compartment, which patient/ scopes keep to`, {
       ...guard.challenge,
     });
