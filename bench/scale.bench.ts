@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   const project = await installedProject(['--name', 'scale-server', '--fhir', 'r4']);
   const secret = clientSecretOf(project.output);
   const figures: Figure[] = [];
+  const failed: string[] = [];
   process.stdout.write(
     `${describeMachine()}; ${options.connections} connections, ${options.duration} s per load\n`,
   );
@@ -115,6 +116,10 @@ async function main(): Promise<void> {
           figures.push(figure);
           process.stdout.write(`${row(figure)}\n`);
         }
+      } catch (error) {
+        // One configuration that cannot run does not hide the figures of the others.
+        failed.push(`${store.id} ${size}x: ${(error as Error).message.slice(0, 500)}`);
+        process.stdout.write(`${store.id} ${size}x failed: ${(error as Error).message.slice(0, 500)}\n`);
       } finally {
         await cluster?.stop();
         await backend.stop();
@@ -122,6 +127,8 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`\n${table(figures)}\n`);
+  for (const failure of failed) process.stdout.write(`not measured: ${failure}\n`);
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 /** The Patient read by id, and 1,000 Patients of 100 family names (one transaction). */

@@ -165,7 +165,7 @@ for (const backend of BACKENDS) {
 
     it('gives exactly one success to concurrent updates with the same If-Match on the two instances', async () => {
       const token = await tokenOf('racer', cluster.url);
-      for (let round = 0; round < 10; round++) {
+      for (let round = 0; round < 20; round++) {
         const created = await fhir(one.url, '/Patient', token, {
           method: 'POST',
           body: { resourceType: 'Patient', name: [{ family: 'Racer' }] },

@@ -5,8 +5,11 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import { embeddedEnv } from './cluster';
+import { startPostgres } from './postgres';
 import { tempDir } from './project';
+import { startRedis } from './redis';
 
 export interface StartedBackend {
   env: NodeJS.ProcessEnv;
@@ -51,4 +54,40 @@ export const embedded: Backend = {
   },
 };
 
-export const BACKENDS: Backend[] = [embedded];
+/**
+ * PostgreSQL for resources and Redis for token state (a database and a redis-server of their own);
+ * the signing key and the search cursor key still come from one shared state folder.
+ */
+export const postgres: Backend = {
+  id: 'postgres',
+  name: 'PostgreSQL store and Redis token store',
+  async start() {
+    const [database, redis] = await Promise.all([startPostgres(), startRedis()]);
+    const probe = new Client({ connectionString: database.url });
+    await probe.connect();
+    return {
+      env: {
+        STORE: 'postgres',
+        STORE_URL: database.url,
+        TOKEN_STORE: 'redis',
+        TOKEN_STORE_URL: redis.url,
+        SECURITY_STATE_DIR: path.join(tempDir('fhirgen-cluster-'), 'security'),
+      },
+      async writeStarted() {
+        // A session gets a transaction id at its first write (PostgreSQL docs, pg_stat_activity).
+        const { rows } = await probe.query(
+          `SELECT count(*)::int AS writing FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`,
+        );
+        return (rows[0] as { writing: number }).writing > 0;
+      },
+      async stop() {
+        await probe.end();
+        await redis.stop();
+        await database.stop();
+      },
+    };
+  },
+};
+
+export const BACKENDS: Backend[] = [embedded, postgres];
