@@ -111,19 +111,21 @@ function createClient(options: RedisTokenStoreOptions): Redis {
 
 /** One message when the connection is lost and one when it is back, not one per reconnect attempt. */
 function watchConnection(client: Redis, where: string, onStatus: ((message: string) => void) | undefined) {
-  let lost = false;
-  // Without an 'error' listener ioredis prints every failed reconnect attempt itself.
-  client.on('error', (error: unknown) => {
-    if (lost || client.status === 'wait') return;
-    lost = true;
-    onStatus?.(
-      `token store: lost Redis at ${where} (${describe(error)}); token checks answer 503 until it is back`,
-    );
+  let connected = false;
+  let reconnecting = false;
+  // Without an 'error' listener ioredis prints every failed reconnect attempt itself; the failures
+  // reach the callers as rejected commands.
+  client.on('error', () => {});
+  client.on('close', () => {
+    if (!connected) return;
+    connected = false;
+    reconnecting = true;
+    onStatus?.(`token store: lost Redis at ${where}; token checks answer 503 until it is back`);
   });
   client.on('ready', () => {
-    if (!lost) return;
-    lost = false;
-    onStatus?.(`token store: Redis at ${where} is back`);
+    connected = true;
+    if (reconnecting) onStatus?.(`token store: Redis at ${where} is back`);
+    reconnecting = false;
   });
 }
 
@@ -308,6 +310,8 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async close(): Promise<void> {
+    // Closing on purpose is not a lost connection.
+    this.client.removeAllListeners('close');
     try {
       await this.client.quit();
     } catch {
