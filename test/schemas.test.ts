@@ -156,6 +156,7 @@ function tinyModel(): FhirModel {
       resource('Basic', [...common, element('Basic.code', prim('code'))]),
       resource('Binary', [element('Binary.id', prim('string'))], { base: 'Resource' }),
     ],
+    patientCompartment: { source: 'reference-parameters', members: [] },
   };
 }
 
