@@ -24,6 +24,7 @@ function facts(id: FhirVersionId, resourceTypes: string[]): VersionFacts {
     issuePathField: 'expression',
     resourceTypes,
     resourceTypesWithoutRequired: resourceTypes.filter((type) => type !== 'Observation'),
+    patientCompartment: { source: 'definition', resources: {} },
   };
 }
 
