@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BACKENDS } from '../support/backends';
+import { BACKENDS, type StartedBackend } from '../support/backends';
 import { type Cluster, startCluster } from '../support/cluster';
 import { installedProject, type StartedServer } from '../support/project';
 import { basic, clientSecretOf, clientToken, type Received, send } from './security-support';
@@ -21,7 +21,7 @@ import { basic, clientSecretOf, clientToken, type Received, send } from './secur
 const run = promisify(execFile);
 const CLUSTER_PROJECT = ['--name', 'cluster-server', '--fhir', 'r4'];
 /** A client per test, so that one test's new token never supersedes another's. */
-const CLIENTS = ['shared', 'revoked', 'superseded', 'bound', 'racer', 'pager', 'killer'];
+const CLIENTS = ['shared', 'revoked', 'superseded', 'bound', 'racer', 'pager', 'killer', 'outage'];
 /** The server's default (and largest) transaction: long enough to be killed while it writes. */
 const KILLED_ENTRIES = 1000;
 /** Client secrets, registered once in the shared project for every backend's tests. */
@@ -33,7 +33,7 @@ for (const backend of BACKENDS) {
     this.timeout(900_000);
     let cluster: Cluster;
     let stopBackend: () => Promise<void> = async () => {};
-    let writeStarted: () => Promise<boolean>;
+    let started: StartedBackend;
     let one: StartedServer;
     let other: StartedServer;
 
@@ -61,9 +61,8 @@ for (const backend of BACKENDS) {
       const project = await installedProject(CLUSTER_PROJECT);
       registered ??= addClients(project.dir, project.output);
       await registered;
-      const started = await backend.start();
+      started = await backend.start();
       stopBackend = started.stop;
-      writeStarted = started.writeStarted;
       cluster = await startCluster(project.dir, { env: started.env });
       [one, other] = cluster.instances as [StartedServer, StartedServer];
     });
@@ -245,6 +244,110 @@ for (const backend of BACKENDS) {
       assert.deepEqual(new Set(seen), created);
     });
 
+    if (backend.servers) {
+      it('answers 503 while PostgreSQL is down, in flight and after, then recovers without a restart', async () => {
+        const faults = started.faults as NonNullable<StartedBackend['faults']>;
+        const token = await tokenOf('outage', cluster.url);
+        const seeded = await fhir(one.url, '/Patient', token, {
+          method: 'POST',
+          body: { resourceType: 'Patient', name: [{ family: 'Outage' }] },
+        });
+        assert.equal(seeded.status, 201, seeded.text);
+        const id = seeded.json().id as string;
+        // Reads and creates keep running through the balancer while the database goes away and back.
+        const replies: Received[] = [];
+        let streaming = true;
+        const stream = (async () => {
+          while (streaming) {
+            replies.push(await fhir(cluster.url, `/Patient/${id}`, token).catch(unanswered));
+            replies.push(
+              await fhir(cluster.url, '/Patient', token, {
+                method: 'POST',
+                body: { resourceType: 'Patient', name: [{ family: 'Outage' }] },
+              }).catch(unanswered),
+            );
+          }
+        })();
+        try {
+          await sleep(300);
+          await faults.haltStore();
+          for (const instance of [one, other]) {
+            assertTransient(await fhir(instance.url, `/Patient/${id}`, token));
+            assertTransient(
+              await fhir(instance.url, '/Patient', token, {
+                method: 'POST',
+                body: { resourceType: 'Patient', name: [{ family: 'Outage' }] },
+              }),
+            );
+            assert.equal((await send(`${instance.url}/health/ready`)).status, 503);
+          }
+          await faults.resumeStore();
+          for (const instance of [one, other]) {
+            const reply = await eventually(() => fhir(instance.url, `/Patient/${id}`, token));
+            assert.equal(reply.status, 200, reply.text);
+            assert.equal((await send(`${instance.url}/health/ready`)).status, 200);
+          }
+        } finally {
+          streaming = false;
+          await stream;
+        }
+        const unexpected = replies.filter(
+          (reply) => ![200, 201, 503].includes(reply.status) || (reply.status === 503 && !isTransient(reply)),
+        );
+        assert.deepEqual(
+          unexpected.map((reply) => `${reply.status} ${reply.text.slice(0, 200)}`),
+          [],
+          serverLogs(),
+        );
+        assert.ok(
+          replies.some((reply) => reply.status === 503),
+          'no request ran into the outage',
+        );
+        const created = await fhir(other.url, '/Patient', token, {
+          method: 'POST',
+          body: { resourceType: 'Patient', name: [{ family: 'Recovered' }] },
+        });
+        assert.equal(created.status, 201, created.text);
+        assert.equal((await fhir(one.url, `/Patient/${created.json().id}`, token)).status, 200);
+      });
+
+      it('fails token checks closed with 503 while Redis is down, then recovers without a restart', async () => {
+        const faults = started.faults as NonNullable<StartedBackend['faults']>;
+        const token = await tokenOf('outage', cluster.url);
+        assert.equal((await fhir(other.url, '/Patient?_count=1', token)).status, 200);
+        await faults.haltTokenStore();
+        try {
+          for (const instance of [one, other]) {
+            assertTransient(await fhir(instance.url, '/Patient?_count=1', token));
+            const issued = await send(`${instance.url}/auth/token`, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                authorization: basic('outage', secrets.outage as string),
+              },
+              body: 'grant_type=client_credentials',
+            });
+            assert.equal(issued.status, 503, issued.text);
+            assert.equal((await send(`${instance.url}/health/ready`)).status, 503);
+          }
+        } finally {
+          await faults.resumeTokenStore();
+        }
+        // Redis comes back empty (no persistence here), so a token issued afterwards is used.
+        const fresh = await eventually(async () => {
+          try {
+            return await tokenOf('outage', cluster.url);
+          } catch {
+            return undefined;
+          }
+        });
+        for (const instance of [one, other]) {
+          const reply = await fhir(instance.url, '/Patient?_count=1', fresh as string);
+          assert.equal(reply.status, 200, reply.text);
+        }
+      });
+    }
+
     it('leaves no partial writes when an instance is killed with SIGKILL in the middle of a transaction', async () => {
       const token = await tokenOf('killer', cluster.url);
       const tag = randomUUID();
@@ -272,7 +375,7 @@ for (const backend of BACKENDS) {
       );
       // Killed only once the store has begun the transaction's writes, and while it holds them.
       const deadline = Date.now() + 60_000;
-      while (!(await writeStarted())) {
+      while (!(await started.writeStarted())) {
         assert.ok(Date.now() < deadline, 'the transaction never began writing');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -303,6 +406,40 @@ interface FhirInit {
   headers?: Record<string, string>;
   body?: unknown;
   localAddress?: string;
+}
+
+/** A request that got no HTTP answer at all, kept as status 0 so that it is reported, not thrown. */
+function unanswered(error: Error): Received {
+  return { status: 0, headers: {}, text: error.message, json: () => undefined };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Retries for up to 30 s until `attempt` gives a 2xx reply or a value. */
+async function eventually<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const result = await attempt();
+    const status = (result as { status?: number } | undefined)?.status;
+    const done = status === undefined ? result !== undefined : status >= 200 && status < 300;
+    if (done || Date.now() > deadline) return result;
+    await sleep(200);
+  }
+}
+
+/** https://hl7.org/fhir/R4/http.html: a backend outage is a transient OperationOutcome with 503. */
+function isTransient(reply: Received): boolean {
+  try {
+    return reply.status === 503 && reply.json().resourceType === 'OperationOutcome';
+  } catch {
+    return false;
+  }
+}
+
+function assertTransient(reply: Received): void {
+  assert.ok(isTransient(reply), `${reply.status} ${reply.text}`);
 }
 
 function ids(reply: Received): string[] {

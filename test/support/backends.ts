@@ -16,12 +16,23 @@ export interface StartedBackend {
   /** True while some connection holds a write transaction open in the store. */
   writeStarted(): Promise<boolean>;
   stop(): Promise<void>;
+  /** Outages of the backend's own servers, where it has any. */
+  faults?: {
+    /** Stops the resource store's server until `resumeStore`. */
+    haltStore(): Promise<void>;
+    resumeStore(): Promise<void>;
+    /** Stops the token store's server (its data is lost, as Redis without persistence loses it). */
+    haltTokenStore(): Promise<void>;
+    resumeTokenStore(): Promise<void>;
+  };
 }
 
 export interface Backend {
   /** Short name for command lines: `embedded`, `postgres`. */
   id: string;
   name: string;
+  /** True when the backend runs servers of its own, which `StartedBackend.faults` can take down. */
+  servers: boolean;
   start(): Promise<StartedBackend>;
 }
 
@@ -29,6 +40,7 @@ export interface Backend {
 export const embedded: Backend = {
   id: 'embedded',
   name: 'embedded SQLite store and token store',
+  servers: false,
   async start() {
     const env = embeddedEnv(tempDir('fhirgen-cluster-'));
     let probe: Database.Database | undefined;
@@ -61,10 +73,10 @@ export const embedded: Backend = {
 export const postgres: Backend = {
   id: 'postgres',
   name: 'PostgreSQL store and Redis token store',
+  servers: true,
   async start() {
     const [database, redis] = await Promise.all([startPostgres(), startRedis()]);
-    const probe = new Client({ connectionString: database.url });
-    await probe.connect();
+    let probe = await connected(database.url);
     return {
       env: {
         STORE: 'postgres',
@@ -86,8 +98,28 @@ export const postgres: Backend = {
         await redis.stop();
         await database.stop();
       },
+      faults: {
+        async haltStore() {
+          await database.halt();
+          await probe.end().catch(() => {});
+        },
+        async resumeStore() {
+          await database.restart();
+          probe = await connected(database.url);
+        },
+        haltTokenStore: () => redis.stop(),
+        resumeTokenStore: () => redis.start(),
+      },
     };
   },
 };
+
+async function connected(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  // A halted server cuts the session: that is expected, not a crash of the test process.
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
 
 export const BACKENDS: Backend[] = [embedded, postgres];
