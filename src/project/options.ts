@@ -15,6 +15,8 @@ export interface ProjectChoices {
   name: string;
   /** Generated with `--https`: a development certificate pair and a config that uses it. */
   https?: boolean;
+  /** Generated with `--docker`: a Dockerfile and a docker-compose.yml with PostgreSQL, Redis, two instances and nginx. */
+  docker?: boolean;
 }
 
 /** Versions in the package table's order (DSTU2, STU3, R4), so that recorded choices are stable. */

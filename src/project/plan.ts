@@ -46,6 +46,14 @@ export interface PlanInputs {
   certificate?: { keyPem: string; certPem: string };
 }
 
+/** What `--docker` writes, and from which template. */
+export const DOCKER_FILES: readonly [string, string][] = [
+  ['Dockerfile', 'Dockerfile'],
+  ['.dockerignore', 'dockerignore'],
+  ['docker-compose.yml', 'docker-compose.yml'],
+  ['nginx.conf', 'nginx.conf'],
+];
+
 export function planProject(inputs: PlanInputs): ProjectPlan {
   const { choices } = inputs;
   const files = new Map<string, PlannedFile>();
@@ -90,7 +98,12 @@ export function planProject(inputs: PlanInputs): ProjectPlan {
   generator('src/fhir/versions.ts', renderTemplate('versions.ts', view));
   generator('src/server.ts', renderTemplate('server.ts', view));
   const https = choices.https === true;
-  const docs = { ...view, https, clientId: inputs.client?.clientId ?? DEFAULT_CLIENT_ID };
+  const docs = {
+    ...view,
+    https,
+    docker: choices.docker === true,
+    clientId: inputs.client?.clientId ?? DEFAULT_CLIENT_ID,
+  };
   generator('test/smoke.test.ts', renderTemplate('smoke.test.ts', docs));
   generator(
     '.mocharc.json',
@@ -108,6 +121,10 @@ export function planProject(inputs: PlanInputs): ProjectPlan {
     user(DEV_CERT_FILE, inputs.certificate.certPem);
   }
   user('.gitignore', renderTemplate('gitignore', view));
+  if (choices.docker === true) {
+    // Deployment files are the user's to adapt (images, addresses, secrets): created once.
+    for (const [file, template] of DOCKER_FILES) user(file, renderTemplate(template, view));
+  }
 
   const manifest: ProjectManifest = {
     fhirgenVersion: inputs.fhirgenVersion,
@@ -129,6 +146,7 @@ export function planProject(inputs: PlanInputs): ProjectPlan {
       'package.json',
       'README.md',
       '.gitignore',
+      ...(choices.docker === true ? DOCKER_FILES.map(([file]) => file) : []),
     ],
   };
   generator(MANIFEST_FILE, renderManifest(manifest));
