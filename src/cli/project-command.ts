@@ -18,6 +18,7 @@ interface ProjectOptions {
   update?: boolean;
   force?: boolean;
   https?: boolean;
+  docker?: boolean;
 }
 
 /** `fhirgen generate project <dir>`: a FHIR server project, from the committed models (offline). */
@@ -35,11 +36,16 @@ export function registerProjectCommand(generate: Command): void {
     )
     .option('--force', 'write into a non-empty folder that is not a fhirgen project')
     .option('--https', 'serve HTTPS: write a self-signed development certificate pair and a config using it')
+    .option(
+      '--docker',
+      'also write a Dockerfile and a docker-compose.yml: PostgreSQL, Redis, two instances, nginx',
+    )
     .action((dir: string, options: ProjectOptions) => {
       const choices: Partial<ProjectChoices> = {};
       if (options.fhir !== undefined) choices.versions = inTableOrder(parseVersionList(options.fhir));
       if (options.resources !== undefined) choices.resources = parseResourceList(options.resources);
       if (options.https === true) choices.https = true;
+      if (options.docker === true) choices.docker = true;
       if (options.name !== undefined) choices.name = checkPackageName(options.name);
       else if (options.update !== true) choices.name = defaultPackageName(path.basename(path.resolve(dir)));
       const started = process.hrtime.bigint();
