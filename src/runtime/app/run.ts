@@ -129,7 +129,7 @@ export async function startProject(
     for (const id of config.versions) built.logger.info(`FHIR ${id} at ${url}${config.basePaths[id]}`);
     const security = wiring.security;
     const closeSecurity = wiring.close;
-    const checks: Record<string, Check> = { resourceStore: () => pingStore(built.store) };
+    const checks: Record<string, Check> = { resourceStore: () => built.store.ping() };
     if (security) checks.tokenStore = () => security.store.ping();
     health.setChecks(checks);
     health.phase = 'ready';
@@ -160,12 +160,6 @@ export async function startProject(
     await wiring?.close();
     throw error;
   }
-}
-
-/** The resource store's readiness, for stores that can tell (a networked one: PostgreSQL). */
-function pingStore(store: object): Promise<void> {
-  const ping = (store as { ping?: () => Promise<void> }).ping;
-  return typeof ping === 'function' ? ping.call(store) : Promise.resolve();
 }
 
 /** 503 while the server starts (https://hl7.org/fhir/R4/http.html: transient, try again). */
