@@ -35,6 +35,19 @@ describe('health endpoints', function () {
     assert.equal(reply.headers.get('cache-control'), 'no-store');
   });
 
+  it('answers /health/ready 503 naming the resource store when it does not answer', async () => {
+    const broken = await startTestProject();
+    try {
+      await broken.project.store.close();
+      const reply = await broken.call('/health/ready');
+      assert.equal(reply.status, 503);
+      assert.deepEqual(reply.body, { status: 'fail', checks: { resourceStore: 'fail', tokenStore: 'pass' } });
+      assert.equal((await broken.call('/health/live')).status, 200);
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('allows GET and HEAD only, and lives outside the FHIR base paths', async () => {
     const post = await s.call('/health/live', undefined, { method: 'POST' });
     assert.equal(post.status, 405);
