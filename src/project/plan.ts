@@ -18,7 +18,7 @@ import { defaultConfig, packageJson, tsconfigJson } from './json-files';
 import { MANIFEST_FILE, type ProjectManifest, renderManifest } from './manifest';
 import type { ProjectChoices } from './options';
 import { DEFAULT_CLIENT_ID, DEV_CERT_FILE, DEV_KEY_FILE, type NewClient } from './security';
-import { readJsonSource, readModelSources, readRuntimeSources } from './sources';
+import { readJsonSource, readModelSources, readProjectScripts, readRuntimeSources } from './sources';
 
 export type Owner = 'generator' | 'user';
 
@@ -97,6 +97,7 @@ export function planProject(inputs: PlanInputs): ProjectPlan {
   }
   generator('src/fhir/versions.ts', renderTemplate('versions.ts', view));
   generator('src/server.ts', renderTemplate('server.ts', view));
+  for (const [relative, text] of readProjectScripts()) generator(`scripts/${relative}`, text);
   const https = choices.https === true;
   const docs = {
     ...view,
@@ -135,6 +136,7 @@ export function planProject(inputs: PlanInputs): ProjectPlan {
       'src/fhir/',
       'src/server.ts',
       'src/services/*/index.ts',
+      'scripts/',
       'test/smoke.test.ts',
       'tsconfig.json',
       '.mocharc.json',

@@ -39,6 +39,14 @@ function importsStayInside(text: string, relative: string): boolean {
   return true;
 }
 
+/** The project's `scripts/` (build and start), plain CommonJS that runs before anything is compiled. */
+export function readProjectScripts(root = FHIRGEN_ROOT): Map<string, string> {
+  const dir = path.join(root, 'src', 'project', 'scripts');
+  return new Map(
+    listFiles(dir).map((relative) => [relative, readFileSync(path.join(dir, relative), 'utf8')]),
+  );
+}
+
 /** Every file of `generated/<version>/`, keyed by its path below that folder. */
 export function readModelSources(version: FhirVersionId, root = FHIRGEN_ROOT): Map<string, string> {
   const dir = path.join(root, 'generated', version);
