@@ -2,358 +2,359 @@ import assert from 'node:assert/strict';
 import type { SearchQuery } from '../../src/runtime/contracts';
 import { buildSearchBundle } from '../../src/runtime/search/bundle';
 import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
-import { searchStore } from '../../src/runtime/search/sql/engine';
-import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
 import { SearchUnsupportedError } from '../../src/runtime/search/sql/match';
 import type { SearchTables } from '../../src/runtime/search/table';
-import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import { type ExampleResource, versionExamples, versionTables } from './fixtures/search/corpus';
 import { codings, fold, ids, mostFrequent, ofType, values } from './fixtures/search/oracle';
+import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 
 const BASE = 'http://localhost/r4';
 
-describe('search engine over the official R4 examples', function () {
-  this.timeout(120_000);
-  let tables: SearchTables;
-  let examples: ExampleResource[];
-  let store: SqliteStore;
+for (const backend of SEARCH_BACKENDS) {
+  describe(`search engine over the official R4 examples, on ${backend.name}`, function () {
+    this.timeout(120_000);
+    let tables: SearchTables;
+    let examples: ExampleResource[];
+    let store: SearchStore;
 
-  before(async () => {
-    tables = await versionTables('r4');
-    examples = await versionExamples('r4');
-    store = new SqliteStore({
-      location: ':memory:',
-      onWrite: createSearchIndexer({ versions: { r4: tables } }),
+    before(async () => {
+      tables = await versionTables('r4');
+      examples = await versionExamples('r4');
+      store = await backend.open({ r4: tables }, examples);
     });
-    for (const resource of examples) store.create(resource.resourceType, structuredClone(resource));
-  });
-  after(() => store.close());
+    after(() => store?.close());
 
-  function parse(type: string, query: string, lenient = false): SearchQuery {
-    const result = parseSearch(type, readQueryPairs(query), {
-      version: 'r4',
-      tables,
-      defaultCount: 1000,
-      maxCount: 1000,
-      lenient,
+    function parse(type: string, query: string, lenient = false): SearchQuery {
+      const result = parseSearch(type, readQueryPairs(query), {
+        version: 'r4',
+        tables,
+        defaultCount: 1000,
+        maxCount: 1000,
+        lenient,
+      });
+      if (!result.ok) assert.fail(JSON.stringify(result.issues));
+      return result.query;
+    }
+    const run = (query: SearchQuery) => store.search(query, { version: 'r4', tables, baseUrl: BASE });
+    const matches = async (type: string, query: string) => ids((await run(parse(type, query))).matches);
+    const expect = (type: string, keep: (r: ExampleResource) => boolean) =>
+      ids(ofType(examples, type).filter(keep));
+
+    async function check(
+      type: string,
+      query: string,
+      keep: (r: ExampleResource) => boolean,
+      nonEmpty = true,
+    ) {
+      const want = expect(type, keep);
+      if (nonEmpty) assert.ok(want.length > 0, `the fixture has no ${type} for ${query}`);
+      assert.deepEqual(await matches(type, query), want, `${type}?${query}`);
+    }
+
+    const observations = () => ofType(examples, 'Observation');
+    const has = (resource: unknown, expression: string, test: (value: unknown) => boolean) =>
+      values(resource, expression).some(test);
+
+    it('token: code, :not, OR', async () => {
+      await check('Patient', 'gender=female', (p) => p.gender === 'female');
+      await check('Patient', 'gender:not=female', (p) => p.gender !== 'female');
+      await check('Patient', 'gender=male,female', (p) => p.gender === 'male' || p.gender === 'female');
     });
-    if (!result.ok) assert.fail(JSON.stringify(result.issues));
-    return result.query;
-  }
-  const run = (query: SearchQuery) => searchStore(store.db, query, { version: 'r4', tables, baseUrl: BASE });
-  const matches = (type: string, query: string) => ids(run(parse(type, query)).matches);
-  const expect = (type: string, keep: (r: ExampleResource) => boolean) =>
-    ids(ofType(examples, type).filter(keep));
 
-  function check(type: string, query: string, keep: (r: ExampleResource) => boolean, nonEmpty = true) {
-    const want = expect(type, keep);
-    if (nonEmpty) assert.ok(want.length > 0, `the fixture has no ${type} for ${query}`);
-    assert.deepEqual(matches(type, query), want, `${type}?${query}`);
-  }
+    it('token: system|code on CodeableConcept, and :text', async () => {
+      const coding = mostFrequent(
+        observations().flatMap((o) => codings(o, 'Observation.code')),
+        (c) => `${c.system}|${c.code}`,
+      );
+      assert.ok(coding?.system && coding.code);
+      await check('Observation', `code=${coding.system}|${coding.code}`, (o) =>
+        codings(o, 'Observation.code').some((c) => c.system === coding.system && c.code === coding.code),
+      );
+      await check('Observation', `code=${coding.code}`, (o) =>
+        codings(o, 'Observation.code').some((c) => c.code === coding.code),
+      );
+      await check('Observation', 'code:text=blood', (o) =>
+        has(o, 'Observation.code.text | Observation.code.coding.display', (t) =>
+          fold(String(t)).startsWith('blood'),
+        ),
+      );
+    });
 
-  const observations = () => ofType(examples, 'Observation');
-  const has = (resource: unknown, expression: string, test: (value: unknown) => boolean) =>
-    values(resource, expression).some(test);
+    it('string: default prefix, :exact, :contains, accents and case folded', async () => {
+      const nameParts =
+        'Patient.name.family | Patient.name.given | Patient.name.text | Patient.name.prefix | Patient.name.suffix';
+      await check('Patient', 'name=pet', (p) => has(p, nameParts, (v) => fold(String(v)).startsWith('pet')));
+      await check('Patient', 'name:exact=Peter', (p) => has(p, nameParts, (v) => v === 'Peter'));
+      await check('Patient', 'name:contains=ete', (p) =>
+        has(p, nameParts, (v) => fold(String(v)).includes('ete')),
+      );
+    });
 
-  it('token: code, :not, OR', () => {
-    check('Patient', 'gender=female', (p) => p.gender === 'female');
-    check('Patient', 'gender:not=female', (p) => p.gender !== 'female');
-    check('Patient', 'gender=male,female', (p) => p.gender === 'male' || p.gender === 'female');
-  });
+    it('date: AND of ge and lt, and :missing', async () => {
+      const year = (p: ExampleResource) => Number(String(p.birthDate ?? '').slice(0, 4));
+      await check(
+        'Patient',
+        'birthdate=ge1950&birthdate=lt1980',
+        (p) => typeof p.birthDate === 'string' && year(p) >= 1950 && year(p) < 1980,
+      );
+      await check('Patient', 'birthdate:missing=true', (p) => p.birthDate === undefined);
+      await check('Patient', 'birthdate:missing=false', (p) => p.birthDate !== undefined);
+    });
 
-  it('token: system|code on CodeableConcept, and :text', () => {
-    const coding = mostFrequent(
-      observations().flatMap((o) => codings(o, 'Observation.code')),
-      (c) => `${c.system}|${c.code}`,
-    );
-    assert.ok(coding?.system && coding.code);
-    check('Observation', `code=${coding.system}|${coding.code}`, (o) =>
-      codings(o, 'Observation.code').some((c) => c.system === coding.system && c.code === coding.code),
-    );
-    check('Observation', `code=${coding.code}`, (o) =>
-      codings(o, 'Observation.code').some((c) => c.code === coding.code),
-    );
-    check('Observation', 'code:text=blood', (o) =>
-      has(o, 'Observation.code.text | Observation.code.coding.display', (t) =>
-        fold(String(t)).startsWith('blood'),
-      ),
-    );
-  });
-
-  it('string: default prefix, :exact, :contains, accents and case folded', () => {
-    const nameParts =
-      'Patient.name.family | Patient.name.given | Patient.name.text | Patient.name.prefix | Patient.name.suffix';
-    check('Patient', 'name=pet', (p) => has(p, nameParts, (v) => fold(String(v)).startsWith('pet')));
-    check('Patient', 'name:exact=Peter', (p) => has(p, nameParts, (v) => v === 'Peter'));
-    check('Patient', 'name:contains=ete', (p) => has(p, nameParts, (v) => fold(String(v)).includes('ete')));
-  });
-
-  it('date: AND of ge and lt, and :missing', () => {
-    const year = (p: ExampleResource) => Number(String(p.birthDate ?? '').slice(0, 4));
-    check(
-      'Patient',
-      'birthdate=ge1950&birthdate=lt1980',
-      (p) => typeof p.birthDate === 'string' && year(p) >= 1950 && year(p) < 1980,
-    );
-    check('Patient', 'birthdate:missing=true', (p) => p.birthDate === undefined);
-    check('Patient', 'birthdate:missing=false', (p) => p.birthDate !== undefined);
-  });
-
-  it('date: eq on a year against dateTime and Period values', () => {
-    const years = observations().flatMap((o) =>
-      values(o, 'Observation.effective').map((v) => String(typeof v === 'string' ? v : '').slice(0, 4)),
-    );
-    const year = mostFrequent(
-      years.filter((y) => y !== ''),
-      (y) => y,
-    ) as string;
-    check('Observation', `date=${year}`, (o) => {
-      const effective = values(o, 'Observation.effective') as unknown[];
-      if (effective.length === 0) return false;
-      return effective.some((v) => {
-        if (typeof v === 'string') return v.slice(0, 4) === year;
-        const period = v as { start?: string; end?: string };
-        return period.start?.slice(0, 4) === year && period.end?.slice(0, 4) === year;
+    it('date: eq on a year against dateTime and Period values', async () => {
+      const years = observations().flatMap((o) =>
+        values(o, 'Observation.effective').map((v) => String(typeof v === 'string' ? v : '').slice(0, 4)),
+      );
+      const year = mostFrequent(
+        years.filter((y) => y !== ''),
+        (y) => y,
+      ) as string;
+      await check('Observation', `date=${year}`, (o) => {
+        const effective = values(o, 'Observation.effective') as unknown[];
+        if (effective.length === 0) return false;
+        return effective.some((v) => {
+          if (typeof v === 'string') return v.slice(0, 4) === year;
+          const period = v as { start?: string; end?: string };
+          return period.start?.slice(0, 4) === year && period.end?.slice(0, 4) === year;
+        });
       });
     });
-  });
 
-  it('quantity: prefixes, with and without units', () => {
-    const value = (o: ExampleResource) =>
-      o.valueQuantity as { value?: number; code?: string; system?: string } | undefined;
-    check('Observation', 'value-quantity=gt100', (o) => (value(o)?.value ?? -Infinity) > 100);
-    check('Observation', 'value-quantity=le5', (o) => (value(o)?.value ?? Infinity) <= 5);
-    const unit = mostFrequent(
-      observations()
-        .map(value)
-        .filter((q) => q?.code && q.system),
-      (q) => `${q?.system}|${q?.code}`,
-    );
-    check('Observation', `value-quantity=ge0|${unit?.system}|${unit?.code}`, (o) => {
-      const q = value(o);
-      return q?.value !== undefined && q.value >= 0 && q.system === unit?.system && q.code === unit?.code;
-    });
-  });
-
-  it('reference: Type/id, bare id, :Type and :identifier-free paths', () => {
-    check(
-      'Observation',
-      'subject=Patient/example',
-      (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
-    );
-    check(
-      'Observation',
-      'subject:Patient=example',
-      (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
-    );
-    check(
-      'Observation',
-      'patient=example',
-      (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
-    );
-  });
-
-  it('composite: code and value of the same component', () => {
-    check('Observation', 'component-code-value-quantity=http://loinc.org|8480-6$gt100', (o) =>
-      (values(o, 'Observation.component') as { code?: unknown; valueQuantity?: { value?: number } }[]).some(
-        (c) =>
-          codings(c, 'code').some((x) => x.system === 'http://loinc.org' && x.code === '8480-6') &&
-          (c.valueQuantity?.value ?? 0) > 100,
-      ),
-    );
-  });
-
-  it('chained and reverse-chained parameters', () => {
-    const byRef = new Map(examples.map((r) => [`${r.resourceType}/${r.id}`, r]));
-    check(
-      'Observation',
-      'subject:Patient.gender=male',
-      (o) => byRef.get(String((o.subject as { reference?: string })?.reference))?.gender === 'male',
-    );
-    const coding = mostFrequent(
-      observations().flatMap((o) => codings(o, 'Observation.code')),
-      (c) => `${c.system}|${c.code}`,
-    );
-    check('Patient', `_has:Observation:patient:code=${coding?.code}`, (p) =>
-      observations().some(
-        (o) =>
-          (o.subject as { reference?: string })?.reference === `Patient/${p.id}` &&
-          codings(o, 'Observation.code').some((c) => c.code === coding?.code),
-      ),
-    );
-  });
-
-  it('_include, _revinclude and :iterate', () => {
-    const exists = new Set(examples.map((r) => `${r.resourceType}/${r.id}`));
-    const page = run(parse('Observation', 'subject=Patient/example&_include=Observation:subject'));
-    assert.deepEqual(ids(page.includes), ['Patient/example']);
-
-    const rev = run(parse('Patient', '_id=example&_revinclude=Observation:subject'));
-    assert.deepEqual(ids(rev.matches), ['Patient/example']);
-    assert.deepEqual(
-      ids(rev.includes),
-      expect('Observation', (o) => (o.subject as { reference?: string })?.reference === 'Patient/example'),
-    );
-
-    const withOrg = observations().find((o) => {
-      const patient = examples.find(
-        (r) => `Patient/${r.id}` === (o.subject as { reference?: string })?.reference,
+    it('quantity: prefixes, with and without units', async () => {
+      const value = (o: ExampleResource) =>
+        o.valueQuantity as { value?: number; code?: string; system?: string } | undefined;
+      await check('Observation', 'value-quantity=gt100', (o) => (value(o)?.value ?? -Infinity) > 100);
+      await check('Observation', 'value-quantity=le5', (o) => (value(o)?.value ?? Infinity) <= 5);
+      const unit = mostFrequent(
+        observations()
+          .map(value)
+          .filter((q) => q?.code && q.system),
+        (q) => `${q?.system}|${q?.code}`,
       );
-      const org = (patient?.managingOrganization as { reference?: string } | undefined)?.reference;
-      return org !== undefined && exists.has(org);
+      await check('Observation', `value-quantity=ge0|${unit?.system}|${unit?.code}`, (o) => {
+        const q = value(o);
+        return q?.value !== undefined && q.value >= 0 && q.system === unit?.system && q.code === unit?.code;
+      });
     });
-    assert.ok(withOrg, 'the fixture has an observation whose patient has an organization');
-    const patientRef = (withOrg.subject as { reference: string }).reference;
-    const patient = examples.find((r) => `Patient/${r.id}` === patientRef) as ExampleResource;
-    const orgRef = (patient.managingOrganization as { reference: string }).reference;
-    const iterated = run(
-      parse(
+
+    it('reference: Type/id, bare id, :Type and :identifier-free paths', async () => {
+      await check(
         'Observation',
-        `_id=${withOrg.id}&_include=Observation:subject&_include:iterate=Patient:organization`,
-      ),
-    );
-    assert.deepEqual(ids(iterated.includes), [patientRef, orgRef].sort());
-    const once = run(
-      parse('Observation', `_id=${withOrg.id}&_include=Observation:subject&_include=Observation:performer`),
-    );
-    assert.ok(
-      !ids(once.includes).includes(orgRef) ||
-        ((withOrg.performer as { reference?: string }[] | undefined) ?? []).some(
-          (p) => p.reference === orgRef,
+        'subject=Patient/example',
+        (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
+      );
+      await check(
+        'Observation',
+        'subject:Patient=example',
+        (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
+      );
+      await check(
+        'Observation',
+        'patient=example',
+        (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
+      );
+    });
+
+    it('composite: code and value of the same component', async () => {
+      await check('Observation', 'component-code-value-quantity=http://loinc.org|8480-6$gt100', (o) =>
+        (values(o, 'Observation.component') as { code?: unknown; valueQuantity?: { value?: number } }[]).some(
+          (c) =>
+            codings(c, 'code').some((x) => x.system === 'http://loinc.org' && x.code === '8480-6') &&
+            (c.valueQuantity?.value ?? 0) > 100,
         ),
-    );
-  });
+      );
+    });
 
-  it('_sort ascending and descending', () => {
-    const dates = (page: { matches: ExampleResource[] }) =>
-      page.matches.map((p) => p.birthDate as string | undefined);
-    const asc = dates(run(parse('Patient', '_sort=birthdate')) as never);
-    const present = asc.filter((d): d is string => d !== undefined);
-    assert.deepEqual(present, [...present].sort());
-    assert.ok(
-      asc.slice(present.length).every((d) => d === undefined),
-      'missing values sort last',
-    );
-    const desc = dates(run(parse('Patient', '_sort=-birthdate')) as never).filter(
-      (d): d is string => d !== undefined,
-    );
-    assert.deepEqual(desc, [...desc].sort().reverse());
-  });
+    it('chained and reverse-chained parameters', async () => {
+      const byRef = new Map(examples.map((r) => [`${r.resourceType}/${r.id}`, r]));
+      await check(
+        'Observation',
+        'subject:Patient.gender=male',
+        (o) => byRef.get(String((o.subject as { reference?: string })?.reference))?.gender === 'male',
+      );
+      const coding = mostFrequent(
+        observations().flatMap((o) => codings(o, 'Observation.code')),
+        (c) => `${c.system}|${c.code}`,
+      );
+      await check('Patient', `_has:Observation:patient:code=${coding?.code}`, (p) =>
+        observations().some(
+          (o) =>
+            (o.subject as { reference?: string })?.reference === `Patient/${p.id}` &&
+            codings(o, 'Observation.code').some((c) => c.code === coding?.code),
+        ),
+      );
+    });
 
-  it('pages through every match with no duplicates or gaps, forwards and back, while data changes', () => {
-    const all = ids(observations());
-    const seen: string[] = [];
-    const pages: string[][] = [];
-    let query = parse('Observation', '_count=7&_sort=date');
-    let added = 0;
-    for (let guard = 0; guard < 100; guard++) {
-      const page = run(query);
-      pages.push(ids(page.matches));
-      seen.push(...page.matches.map((o) => `Observation/${o.id}`));
-      if (guard === 1) {
-        // A new observation sorting before the cursor must not shift the following pages.
-        store.create('Observation', {
-          resourceType: 'Observation',
-          id: 'zz-new',
-          status: 'final',
-          code: { text: 'x' },
-          effectiveDateTime: '1900-01-01',
-        });
-        added++;
+    it('_include, _revinclude and :iterate', async () => {
+      const exists = new Set(examples.map((r) => `${r.resourceType}/${r.id}`));
+      const page = await run(parse('Observation', 'subject=Patient/example&_include=Observation:subject'));
+      assert.deepEqual(ids(page.includes), ['Patient/example']);
+
+      const rev = await run(parse('Patient', '_id=example&_revinclude=Observation:subject'));
+      assert.deepEqual(ids(rev.matches), ['Patient/example']);
+      assert.deepEqual(
+        ids(rev.includes),
+        expect('Observation', (o) => (o.subject as { reference?: string })?.reference === 'Patient/example'),
+      );
+
+      const withOrg = observations().find((o) => {
+        const patient = examples.find(
+          (r) => `Patient/${r.id}` === (o.subject as { reference?: string })?.reference,
+        );
+        const org = (patient?.managingOrganization as { reference?: string } | undefined)?.reference;
+        return org !== undefined && exists.has(org);
+      });
+      assert.ok(withOrg, 'the fixture has an observation whose patient has an organization');
+      const patientRef = (withOrg.subject as { reference: string }).reference;
+      const patient = examples.find((r) => `Patient/${r.id}` === patientRef) as ExampleResource;
+      const orgRef = (patient.managingOrganization as { reference: string }).reference;
+      const iterated = await run(
+        parse(
+          'Observation',
+          `_id=${withOrg.id}&_include=Observation:subject&_include:iterate=Patient:organization`,
+        ),
+      );
+      assert.deepEqual(ids(iterated.includes), [patientRef, orgRef].sort());
+      const once = await run(
+        parse('Observation', `_id=${withOrg.id}&_include=Observation:subject&_include=Observation:performer`),
+      );
+      assert.ok(
+        !ids(once.includes).includes(orgRef) ||
+          ((withOrg.performer as { reference?: string }[] | undefined) ?? []).some(
+            (p) => p.reference === orgRef,
+          ),
+      );
+    });
+
+    it('_sort ascending and descending', async () => {
+      const dates = (page: { matches: ExampleResource[] }) =>
+        page.matches.map((p) => p.birthDate as string | undefined);
+      const asc = dates((await run(parse('Patient', '_sort=birthdate'))) as never);
+      const present = asc.filter((d): d is string => d !== undefined);
+      assert.deepEqual(present, [...present].sort());
+      assert.ok(
+        asc.slice(present.length).every((d) => d === undefined),
+        'missing values sort last',
+      );
+      const desc = dates((await run(parse('Patient', '_sort=-birthdate'))) as never).filter(
+        (d): d is string => d !== undefined,
+      );
+      assert.deepEqual(desc, [...desc].sort().reverse());
+    });
+
+    it('pages through every match with no duplicates or gaps, forwards and back, while data changes', async () => {
+      const all = ids(observations());
+      const seen: string[] = [];
+      const pages: string[][] = [];
+      let query = parse('Observation', '_count=7&_sort=date');
+      let added = 0;
+      for (let guard = 0; guard < 100; guard++) {
+        const page = await run(query);
+        pages.push(ids(page.matches));
+        seen.push(...page.matches.map((o) => `Observation/${o.id}`));
+        if (guard === 1) {
+          // A new observation sorting before the cursor must not shift the following pages.
+          await store.create({
+            resourceType: 'Observation',
+            id: 'zz-new',
+            status: 'final',
+            code: { text: 'x' },
+            effectiveDateTime: '1900-01-01',
+          });
+          added++;
+        }
+        if (!page.next) break;
+        const bundle = buildSearchBundle(query, page, { version: 'r4', baseUrl: BASE });
+        const next = (bundle.link as { relation: string; url: string }[]).find((l) => l.relation === 'next')
+          ?.url as string;
+        query = parse('Observation', next.slice(next.indexOf('?')));
       }
-      if (!page.next) break;
+      assert.equal(added, 1);
+      assert.equal(new Set(seen).size, seen.length, 'no duplicates');
+      assert.deepEqual([...seen].sort(), all, 'no gaps');
+      await store.delete('Observation', 'zz-new');
+
+      const firstPage = await run(parse('Observation', '_count=7&_sort=date'));
+      const second = await run({ ...parse('Observation', '_count=7&_sort=date'), cursor: firstPage.next });
+      const back = await run({ ...parse('Observation', '_count=7&_sort=date'), cursor: second.previous });
+      assert.deepEqual(ids(back.matches), ids(firstPage.matches));
+      assert.equal(back.previous, undefined);
+    });
+
+    it('_summary=count and _total', async () => {
+      const page = await run(parse('Patient', 'gender=female&_summary=count'));
+      assert.deepEqual(
+        [page.total, page.matches.length],
+        [expect('Patient', (p) => p.gender === 'female').length, 0],
+      );
+      assert.equal((await run(parse('Patient', 'gender=female&_total=none'))).total, undefined);
+    });
+
+    it('builds the searchset Bundle: total, links, modes, fullUrl, _elements, lenient outcome', async () => {
+      const query = parse(
+        'Observation',
+        'subject=Patient/example&_include=Observation:subject&_elements=status&_count=2&nonsense=1',
+        true,
+      );
+      const page = await run(query);
       const bundle = buildSearchBundle(query, page, { version: 'r4', baseUrl: BASE });
-      const next = (bundle.link as { relation: string; url: string }[]).find((l) => l.relation === 'next')
-        ?.url as string;
-      query = parse('Observation', next.slice(next.indexOf('?')));
-    }
-    assert.equal(added, 1);
-    assert.equal(new Set(seen).size, seen.length, 'no duplicates');
-    assert.deepEqual([...seen].sort(), all, 'no gaps');
-    store.delete('Observation', 'zz-new');
+      const want = expect(
+        'Observation',
+        (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
+      );
+      assert.equal(bundle.total, want.length);
+      const links = Object.fromEntries(
+        (bundle.link as { relation: string; url: string }[]).map((l) => [l.relation, l.url]),
+      );
+      assert.equal(
+        links.self,
+        `${BASE}/Observation?subject=Patient/example&_include=Observation:subject&_elements=status&_count=2`,
+      );
+      assert.equal(links.first, links.self);
+      assert.ok(links.next?.includes('_cursor='));
+      const entries = bundle.entry as {
+        fullUrl?: string;
+        resource: Record<string, unknown>;
+        search: { mode: string };
+      }[];
+      assert.deepEqual(
+        entries.map((e) => e.search.mode),
+        ['match', 'match', 'include', 'outcome'],
+      );
+      const first = entries[0] as (typeof entries)[number];
+      assert.equal(first.fullUrl, `${BASE}/Observation/${first.resource.id}`);
+      assert.deepEqual(Object.keys(first.resource).sort(), ['id', 'meta', 'resourceType', 'status']);
+      assert.ok(JSON.stringify(first.resource.meta).includes('SUBSETTED'));
+      assert.match(JSON.stringify(entries[3]?.resource), /nonsense ignored/);
+    });
 
-    const firstPage = run(parse('Observation', '_count=7&_sort=date'));
-    const second = run({ ...parse('Observation', '_count=7&_sort=date'), cursor: firstPage.next });
-    const back = run({ ...parse('Observation', '_count=7&_sort=date'), cursor: second.previous });
-    assert.deepEqual(ids(back.matches), ids(firstPage.matches));
-    assert.equal(back.previous, undefined);
+    it('binds every value: SQL in a parameter is only data', async () => {
+      assert.deepEqual(await matches('Patient', "name=x'); DROP TABLE resources; --"), []);
+      assert.deepEqual(await matches('Patient', 'name=%25'), []);
+      assert.ok((await matches('Patient', 'gender=male')).length > 0, 'the resources table is intact');
+    });
+
+    it('refuses what it cannot answer, naming the parameter', async () => {
+      await assert.rejects(
+        () => run(parse('Observation', 'code:in=http://hl7.org/fhir/ValueSet/x')),
+        (error: unknown) => {
+          return error instanceof SearchUnsupportedError && error.param === 'code';
+        },
+      );
+    });
   });
+}
 
-  it('_summary=count and _total', () => {
-    const page = run(parse('Patient', 'gender=female&_summary=count'));
-    assert.deepEqual(
-      [page.total, page.matches.length],
-      [expect('Patient', (p) => p.gender === 'female').length, 0],
-    );
-    assert.equal(run(parse('Patient', 'gender=female&_total=none')).total, undefined);
-  });
-
-  it('builds the searchset Bundle: total, links, modes, fullUrl, _elements, lenient outcome', () => {
-    const query = parse(
-      'Observation',
-      'subject=Patient/example&_include=Observation:subject&_elements=status&_count=2&nonsense=1',
-      true,
-    );
-    const page = run(query);
-    const bundle = buildSearchBundle(query, page, { version: 'r4', baseUrl: BASE });
-    const want = expect(
-      'Observation',
-      (o) => (o.subject as { reference?: string })?.reference === 'Patient/example',
-    );
-    assert.equal(bundle.total, want.length);
-    const links = Object.fromEntries(
-      (bundle.link as { relation: string; url: string }[]).map((l) => [l.relation, l.url]),
-    );
-    assert.equal(
-      links.self,
-      `${BASE}/Observation?subject=Patient/example&_include=Observation:subject&_elements=status&_count=2`,
-    );
-    assert.equal(links.first, links.self);
-    assert.ok(links.next?.includes('_cursor='));
-    const entries = bundle.entry as {
-      fullUrl?: string;
-      resource: Record<string, unknown>;
-      search: { mode: string };
-    }[];
-    assert.deepEqual(
-      entries.map((e) => e.search.mode),
-      ['match', 'match', 'include', 'outcome'],
-    );
-    const first = entries[0] as (typeof entries)[number];
-    assert.equal(first.fullUrl, `${BASE}/Observation/${first.resource.id}`);
-    assert.deepEqual(Object.keys(first.resource).sort(), ['id', 'meta', 'resourceType', 'status']);
-    assert.ok(JSON.stringify(first.resource.meta).includes('SUBSETTED'));
-    assert.match(JSON.stringify(entries[3]?.resource), /nonsense ignored/);
-  });
-
-  it('binds every value: SQL in a parameter is only data', () => {
-    assert.deepEqual(matches('Patient', "name=x'); DROP TABLE resources; --"), []);
-    assert.deepEqual(matches('Patient', 'name=%25'), []);
-    assert.ok(matches('Patient', 'gender=male').length > 0, 'the resources table is intact');
-  });
-
-  it('refuses what it cannot answer, naming the parameter', () => {
-    assert.throws(
-      () => run(parse('Observation', 'code:in=http://hl7.org/fhir/ValueSet/x')),
-      (error: unknown) => {
-        return error instanceof SearchUnsupportedError && error.param === 'code';
-      },
-    );
-  });
-});
-
-for (const version of ['stu3', 'dstu2'] as const) {
-  describe(`search engine over the official ${version} examples`, function () {
+for (const [version, backend] of (['stu3', 'dstu2'] as const).flatMap((v) =>
+  SEARCH_BACKENDS.map((b) => [v, b] as const),
+)) {
+  describe(`search engine over the official ${version} examples, on ${backend.name}`, function () {
     this.timeout(120_000);
     it('answers token, reference and include searches', async () => {
       const tables = await versionTables(version);
       const examples = await versionExamples(version);
-      const store = new SqliteStore({
-        location: ':memory:',
-        onWrite: createSearchIndexer({ versions: { [version]: tables } }),
-      });
+      const store = await backend.open({ [version]: tables }, examples);
       try {
-        for (const resource of examples) store.create(resource.resourceType, structuredClone(resource));
         const run = (type: string, text: string) => {
           const parsed = parseSearch(type, readQueryPairs(text), {
             version,
@@ -363,11 +364,11 @@ for (const version of ['stu3', 'dstu2'] as const) {
             lenient: false,
           });
           if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
-          return searchStore(store.db, parsed.query, { version, tables });
+          return store.search(parsed.query, { version, tables });
         };
         const female = ids(ofType(examples, 'Patient').filter((p) => p.gender === 'female'));
         assert.ok(female.length > 0);
-        assert.deepEqual(ids(run('Patient', 'gender=female').matches), female);
+        assert.deepEqual(ids((await run('Patient', 'gender=female')).matches), female);
         const subjectOf = (o: ExampleResource) =>
           (o.subject as { reference?: string } | undefined)?.reference;
         const ref = mostFrequent(
@@ -376,7 +377,7 @@ for (const version of ['stu3', 'dstu2'] as const) {
             .filter((r): r is string => r?.startsWith('Patient/') ?? false),
           (r) => r,
         ) as string;
-        const page = run('Observation', `subject=${ref}&_include=Observation:subject`);
+        const page = await run('Observation', `subject=${ref}&_include=Observation:subject`);
         assert.deepEqual(
           ids(page.matches),
           ids(ofType(examples, 'Observation').filter((o) => subjectOf(o) === ref)),
@@ -395,9 +396,12 @@ for (const version of ['stu3', 'dstu2'] as const) {
           (o) => codings(o, 'Observation.code').some((c) => c.code === code) && (quantityOf(o) ?? -1) >= 0,
         );
         assert.ok(want.length > 0);
-        assert.deepEqual(ids(run('Observation', `code-value-quantity=${code}$ge0`).matches), ids(want));
+        assert.deepEqual(
+          ids((await run('Observation', `code-value-quantity=${code}$ge0`)).matches),
+          ids(want),
+        );
       } finally {
-        store.close();
+        await store.close();
       }
     });
   });

@@ -25,7 +25,7 @@ export function indexStatement(resourceType: string, id: string, rows: IndexRow[
     const columns = [...KEY_COLUMNS, ...spec.columns];
     const arrays = columns.map((column, index) => {
       args.push(mine.map((row) => row.values[index] ?? null));
-      return `$${args.length}::${arrayType(kind, column)}`;
+      return `$${args.length}::${index < KEY_COLUMNS.length ? keyType(column) : valueType(kind, column)}`;
     });
     parts.push(
       `i_${kind} AS (INSERT INTO ${spec.name} (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}))`,
@@ -35,7 +35,10 @@ export function indexStatement(resourceType: string, id: string, rows: IndexRow[
   return { text: `WITH ${parts.join(', ')} SELECT 1`, args };
 }
 
-function arrayType(kind: IndexKind, column: string): string {
-  if (column === 'grp') return 'integer[]';
+function keyType(column: string): string {
+  return column === 'grp' ? 'integer[]' : 'text[]';
+}
+
+function valueType(kind: IndexKind, column: string): string {
   return isNumeric(kind, column) ? 'double precision[]' : 'text[]';
 }
