@@ -128,6 +128,13 @@ describe('Redis token store', function () {
       });
     });
 
+    it('refuses to open on a database Redis does not have, saying what Redis said', async () => {
+      await assert.rejects(
+        openRedisTokenStore({ url: `redis://127.0.0.1:${redis.port}/99` }),
+        /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/99 \(ERR DB index is out of range\)/,
+      );
+    });
+
     it('fails every call fast while Redis is down, and works again once it is back', async () => {
       const store = await open(`down:${randomUUID()}:`);
       try {

@@ -75,14 +75,24 @@ export function redactUrl(url: string): string {
 export async function openRedisTokenStore(options: RedisTokenStoreOptions): Promise<RedisTokenStore> {
   const where = redactUrl(options.url);
   const client = createClient(options);
+  // What Redis or the network said (refused, unknown host, wrong password, no such database): the
+  // connection attempt itself only reports that the connection closed.
+  let refusal: unknown;
+  const remember = (error: unknown) => {
+    refusal ??= error;
+  };
+  client.on('error', remember);
   try {
     await client.connect();
+    if (refusal !== undefined) throw refusal;
   } catch (error) {
     client.disconnect();
     throw new TokenStoreUnavailableError(
-      `token store: cannot reach Redis at ${where} (${describe(error)}); check that Redis is running there and that security.tokenStore.url (TOKEN_STORE_URL) is right`,
+      `token store: cannot reach Redis at ${where} (${describe(refusal ?? error)}); check that Redis is running there and that security.tokenStore.url (TOKEN_STORE_URL), with its password and database, is right`,
       { cause: error },
     );
+  } finally {
+    client.off('error', remember);
   }
   return new RedisTokenStore(client, options.keyPrefix ?? DEFAULT_KEY_PREFIX, where);
 }
