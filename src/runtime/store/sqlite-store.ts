@@ -74,6 +74,9 @@ export class SqliteStore implements ResourceStore {
       // and syncs the file on the request's thread; fewer of them cost less per write (measured ~10%
       // of a create's store CPU), while reads stay indexed by the WAL index (https://sqlite.org/wal.html#ckpt).
       this.db.pragma('wal_autocheckpoint = 4000');
+      // Several server processes may share the file (instances behind a load balancer): a writer
+      // waits for another's commit instead of failing with SQLITE_BUSY (https://sqlite.org/c3ref/busy_timeout.html).
+      this.db.pragma('busy_timeout = 5000');
     }
     this.db.exec(STORE_SCHEMA);
     this.onWrite = options.onWrite;
@@ -108,16 +111,16 @@ export class SqliteStore implements ResourceStore {
 
   /** Stores a new resource. Keeps `resource.id` when given (transactions assign ids beforehand). */
   create(resourceType: string, resource: ResourceJson): ResourceJson {
-    return this.transactions.create(resourceType, resource.id ?? randomUUID(), resource);
+    return this.transactions.create.immediate(resourceType, resource.id ?? randomUUID(), resource);
   }
 
   update(resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) {
-    return this.transactions.update(resourceType, id, resource, options);
+    return this.transactions.update.immediate(resourceType, id, resource, options);
   }
 
   /** Marks the resource deleted (a tombstone). Deleting an unknown or deleted resource changes nothing. */
   delete(resourceType: string, id: string): void {
-    this.transactions.delete(resourceType, id);
+    this.transactions.delete.immediate(resourceType, id);
   }
 
   /** Versions newest first, of one resource, one type, or everything (`resourceType` undefined). */
@@ -178,6 +181,11 @@ export class SqliteStore implements ResourceStore {
     return Promise.resolve();
   }
 
+  /**
+   * Called with `.immediate`: a write transaction takes the write lock at BEGIN. A deferred one reads
+   * first and then asks for the lock, and SQLite fails it at once with SQLITE_BUSY, without waiting,
+   * when another process writes meanwhile (https://sqlite.org/lang_transaction.html).
+   */
   private makeTransactions() {
     const { head, tombstone, history } = this.statements;
     return {
