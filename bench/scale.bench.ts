@@ -32,6 +32,7 @@ interface Figure {
   p50: number;
   p99: number;
   errors: number;
+  timeouts: number;
   non2xx: number;
   statuses: string;
   rss: { start: number; end: number }[];
@@ -108,7 +109,9 @@ async function main(): Promise<void> {
             rps: result.requests.average,
             p50: result.latency.p50,
             p99: result.latency.p99,
-            errors: result.errors + result.timeouts,
+            // autocannon counts timeouts among errors.
+            errors: result.errors,
+            timeouts: result.timeouts,
             non2xx: result.non2xx,
             statuses: statusesOf(result),
             rss: start.map((before, i) => ({ start: before, end: end[i] ?? Number.NaN })),
@@ -197,7 +200,7 @@ function row(figure: Figure): string {
     `${figure.rps.toFixed(0).padStart(6)} req/s`,
     `p50 ${String(figure.p50).padStart(4)} ms`,
     `p99 ${String(figure.p99).padStart(5)} ms`,
-    `errors ${figure.errors}`,
+    `errors ${figure.errors} (timeouts ${figure.timeouts})`,
     `non-2xx ${figure.non2xx}${figure.statuses ? ` (${figure.statuses})` : ''}`,
     `RSS MB ${rssText(figure)}`,
   ].join('  ');
@@ -205,12 +208,12 @@ function row(figure: Figure): string {
 
 function table(figures: Figure[]): string {
   const lines = [
-    '| store | instances | load | req/s | p50 ms | p99 ms | errors | non-2xx | RSS MB start->end per instance |',
+    '| store | instances | load | req/s | p50 ms | p99 ms | errors (timeouts) | non-2xx | RSS MB start->end per instance |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const figure of figures) {
     lines.push(
-      `| ${figure.store} | ${figure.instances} | ${figure.load} | ${figure.rps.toFixed(0)} | ${figure.p50} | ${figure.p99} | ${figure.errors} | ${figure.non2xx}${figure.statuses ? ` (${figure.statuses})` : ''} | ${rssText(figure)} |`,
+      `| ${figure.store} | ${figure.instances} | ${figure.load} | ${figure.rps.toFixed(0)} | ${figure.p50} | ${figure.p99} | ${figure.errors} (${figure.timeouts}) | ${figure.non2xx}${figure.statuses ? ` (${figure.statuses})` : ''} | ${rssText(figure)} |`,
     );
   }
   return lines.join('\n');

@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** Headers that describe one connection, not the request (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
@@ -47,18 +47,36 @@ function badGateway(response: http.ServerResponse, reason: string): void {
   response.end(body);
 }
 
+/**
+ * Idle upstream connections are closed after this long, before Node's servers close them (their
+ * `keepAliveTimeout` is 5 s): otherwise a request may be written on a connection the instance is
+ * closing at that moment, and fail with ECONNRESET (the race nginx's upstream `keepalive_timeout`
+ * documentation warns of).
+ */
+const UPSTREAM_IDLE_MS = 2000;
+/** Methods that may be sent again to another instance after a failure (RFC 9110 §9.2.2), as nginx does. */
+const RETRIABLE = new Set(['GET', 'HEAD']);
+
 /** The proxy itself; `targets` holds base URLs such as `http://127.0.0.1:40123`, changed in place. */
 export function balancerServer(targets: URL[]): http.Server {
   // Outgoing connections leave from 127.0.0.1: the one address the instances trust as a proxy.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256, localAddress: '127.0.0.1' });
+  agent.keepSocketAlive = (duplex) => {
+    const socket = duplex as Socket;
+    socket.setKeepAlive(true);
+    socket.setTimeout(UPSTREAM_IDLE_MS);
+    socket.unref();
+    return true;
+  };
   let next = 0;
-  return http.createServer((request, response) => {
-    if (targets.length === 0) {
-      badGateway(response, 'no instances');
-      return;
-    }
+  const pick = () => {
     const index = next % targets.length;
     next = (index + 1) % targets.length;
+    return index;
+  };
+
+  function forward(request: http.IncomingMessage, response: http.ServerResponse, retried: boolean): void {
+    const index = pick();
     const target = targets[index] as URL;
     const client = request.socket.remoteAddress ?? '';
     const forwarded = request.headers['x-forwarded-for'];
@@ -81,14 +99,23 @@ export function balancerServer(targets: URL[]): http.Server {
       answer.pipe(response);
     });
     upstream.on('error', (error) => {
+      const again = !retried && !response.headersSent && RETRIABLE.has(request.method ?? '');
       // Said on stderr too: a 502 in a bench's counts is otherwise hard to explain.
       process.stderr.write(
-        `load balancer: ${request.method} ${request.url} to instance ${index}: ${error.message}\n`,
+        `load balancer: ${request.method} ${request.url} to instance ${index}: ${error.message}${again ? ' (sent to the next instance)' : ''}\n`,
       );
-      if (!response.headersSent) badGateway(response, `instance ${index}: ${error.message}`);
+      if (again) forward(request, response, true);
+      else if (!response.headersSent) badGateway(response, `instance ${index}: ${error.message}`);
       else response.destroy();
     });
-    request.pipe(upstream);
+    // GET and HEAD carry no body, so they can be sent again; others stream theirs once.
+    if (RETRIABLE.has(request.method ?? '')) upstream.end();
+    else request.pipe(upstream);
+  }
+
+  return http.createServer((request, response) => {
+    if (targets.length === 0) badGateway(response, 'no instances');
+    else forward(request, response, false);
   });
 }
 
