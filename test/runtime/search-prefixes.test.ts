@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
-import { searchStore } from '../../src/runtime/search/sql/engine';
-import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
-import { SqliteStore } from '../../src/runtime/store/sqlite-store';
+import type { ExampleResource } from './fixtures/search/corpus';
+import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
 
 /**
@@ -78,137 +77,139 @@ function numberWanted(prefix: Prefix, target: number, text: string): boolean {
   }
 }
 
-describe('search prefixes against their definitions', () => {
-  const store = new SqliteStore({
-    location: ':memory:',
-    onWrite: createSearchIndexer({ versions: { r4: TABLES } }),
-  });
-  const birthDates = [
-    '2019',
-    '2020',
-    '2020-03',
-    '2020-06',
-    '2020-06-14',
-    '2020-06-15',
-    '2020-06-16',
-    '2020-12-31',
-    '2021-01-01',
-  ];
-  const periods: [string, string | undefined][] = [
-    ['2020-06-01', '2020-06-30'],
-    ['2020-01-01', undefined],
-    ['2019-12-01', '2020-06-15'],
-  ];
-  const probabilities = [0.5, 0.75, 0.8, 0.849, 0.85, 1, 95, 99.6, 100, 100.4, 104, 150];
-  const quantities: [number, string][] = [
-    [5.35, 'mg'],
-    [5.4, 'mg'],
-    [5.45, 'mg'],
-    [5.4, 'g'],
-    [6, 'mg'],
-    [100, 'mg'],
-  ];
+for (const backend of SEARCH_BACKENDS) {
+  describe(`search prefixes against their definitions, on ${backend.name}`, function () {
+    this.timeout(60_000);
+    let store: SearchStore;
+    const birthDates = [
+      '2019',
+      '2020',
+      '2020-03',
+      '2020-06',
+      '2020-06-14',
+      '2020-06-15',
+      '2020-06-16',
+      '2020-12-31',
+      '2021-01-01',
+    ];
+    const periods: [string, string | undefined][] = [
+      ['2020-06-01', '2020-06-30'],
+      ['2020-01-01', undefined],
+      ['2019-12-01', '2020-06-15'],
+    ];
+    const probabilities = [0.5, 0.75, 0.8, 0.849, 0.85, 1, 95, 99.6, 100, 100.4, 104, 150];
+    const quantities: [number, string][] = [
+      [5.35, 'mg'],
+      [5.4, 'mg'],
+      [5.45, 'mg'],
+      [5.4, 'g'],
+      [6, 'mg'],
+      [100, 'mg'],
+    ];
 
-  before(() => {
-    for (const [i, birthDate] of birthDates.entries()) {
-      store.create('Patient', { resourceType: 'Patient', id: `p${i}`, birthDate });
-    }
-    for (const [i, [start, end]] of periods.entries()) {
-      const effectivePeriod = end ? { start, end } : { start };
-      store.create('Observation', {
-        resourceType: 'Observation',
-        id: `period${i}`,
-        status: 'final',
-        code: { text: 'x' },
-        effectivePeriod,
-      });
-    }
-    for (const [i, probability] of probabilities.entries()) {
-      const prediction = [{ probabilityDecimal: probability }];
-      store.create('RiskAssessment', {
-        resourceType: 'RiskAssessment',
-        id: `r${i}`,
-        status: 'final',
-        subject: { reference: 'Patient/p0' },
-        prediction,
-      });
-    }
-    for (const [i, [value, code]] of quantities.entries()) {
-      const valueQuantity = { value, system: 'http://unitsofmeasure.org', code, unit: code };
-      store.create('Observation', {
-        resourceType: 'Observation',
-        id: `q${i}`,
-        status: 'final',
-        code: { text: 'x' },
-        valueQuantity,
-      });
-    }
-  });
-  after(() => store.close());
-
-  function found(type: string, query: string): string[] {
-    const parsed = parseSearch(type, readQueryPairs(query), {
-      version: 'r4',
-      tables: TABLES,
-      defaultCount: 100,
-      maxCount: 100,
-      lenient: false,
+    before(async () => {
+      const resources: ExampleResource[] = [];
+      for (const [i, birthDate] of birthDates.entries()) {
+        resources.push({ resourceType: 'Patient', id: `p${i}`, birthDate });
+      }
+      for (const [i, [start, end]] of periods.entries()) {
+        const effectivePeriod = end ? { start, end } : { start };
+        resources.push({
+          resourceType: 'Observation',
+          id: `period${i}`,
+          status: 'final',
+          code: { text: 'x' },
+          effectivePeriod,
+        });
+      }
+      for (const [i, probability] of probabilities.entries()) {
+        const prediction = [{ probabilityDecimal: probability }];
+        resources.push({
+          resourceType: 'RiskAssessment',
+          id: `r${i}`,
+          status: 'final',
+          subject: { reference: 'Patient/p0' },
+          prediction,
+        });
+      }
+      for (const [i, [value, code]] of quantities.entries()) {
+        const valueQuantity = { value, system: 'http://unitsofmeasure.org', code, unit: code };
+        resources.push({
+          resourceType: 'Observation',
+          id: `q${i}`,
+          status: 'final',
+          code: { text: 'x' },
+          valueQuantity,
+        });
+      }
+      store = await backend.open({ r4: TABLES }, resources);
     });
-    if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
-    return searchStore(store.db, parsed.query, { version: 'r4', tables: TABLES })
-      .matches.map((r) => r.id)
-      .sort();
-  }
+    after(() => store?.close());
 
-  for (const prefix of PREFIXES) {
-    for (const value of ['2020', '2020-06', '2020-06-15']) {
-      it(`date ${prefix}${value} on dates of every precision`, () => {
-        const want = birthDates
-          .flatMap((d, i) => (rangeWanted(prefix, span(d), span(value)) ? [`p${i}`] : []))
-          .sort();
-        assert.deepEqual(found('Patient', `birthdate=${prefix}${value}`), want);
+    async function found(type: string, query: string): Promise<string[]> {
+      const parsed = parseSearch(type, readQueryPairs(query), {
+        version: 'r4',
+        tables: TABLES,
+        defaultCount: 100,
+        maxCount: 100,
+        lenient: false,
       });
-      it(`date ${prefix}${value} on periods, open-ended ones included`, () => {
-        const want = periods
-          .flatMap(([start, end], i) =>
-            rangeWanted(prefix, [span(start)[0], end ? span(end)[1] : 8.64e15], span(value))
-              ? [`period${i}`]
-              : [],
-          )
-          .sort();
+      if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+      const page = await store.search(parsed.query, { version: 'r4', tables: TABLES });
+      return page.matches.map((r) => r.id).sort();
+    }
+
+    for (const prefix of PREFIXES) {
+      for (const value of ['2020', '2020-06', '2020-06-15']) {
+        it(`date ${prefix}${value} on dates of every precision`, async () => {
+          const want = birthDates
+            .flatMap((d, i) => (rangeWanted(prefix, span(d), span(value)) ? [`p${i}`] : []))
+            .sort();
+          assert.deepEqual(await found('Patient', `birthdate=${prefix}${value}`), want);
+        });
+        it(`date ${prefix}${value} on periods, open-ended ones included`, async () => {
+          const want = periods
+            .flatMap(([start, end], i) =>
+              rangeWanted(prefix, [span(start)[0], end ? span(end)[1] : 8.64e15], span(value))
+                ? [`period${i}`]
+                : [],
+            )
+            .sort();
+          assert.deepEqual(
+            (await found('Observation', `date=${prefix}${value}`)).filter((id) => id.startsWith('period')),
+            want,
+          );
+        });
+      }
+      for (const value of ['0.8', '100', '1e2', '100.0']) {
+        if (!['eq', 'gt', 'lt'].includes(prefix)) continue; // the fixture's probability allows only these
+        it(`number ${prefix}${value}`, async () => {
+          const want = probabilities
+            .flatMap((p, i) => (numberWanted(prefix, p, value) ? [`r${i}`] : []))
+            .sort();
+          assert.deepEqual(await found('RiskAssessment', `probability=${prefix}${value}`), want);
+        });
+      }
+      it(`quantity ${prefix}5.4 with and without units`, async () => {
+        const match = (unitOk: (code: string) => boolean) =>
+          quantities
+            .flatMap(([v, code], i) => (unitOk(code) && numberWanted(prefix, v, '5.4') ? [`q${i}`] : []))
+            .sort();
+        const quantityIds = async (query: string) =>
+          (await found('Observation', query)).filter((id) => id.startsWith('q'));
         assert.deepEqual(
-          found('Observation', `date=${prefix}${value}`).filter((id) => id.startsWith('period')),
-          want,
+          await quantityIds(`value-quantity=${prefix}5.4`),
+          match(() => true),
+        );
+        assert.deepEqual(
+          await quantityIds(`value-quantity=${prefix}5.4|http://unitsofmeasure.org|mg`),
+          match((c) => c === 'mg'),
+        );
+        assert.deepEqual(
+          await quantityIds(`value-quantity=${prefix}5.4||g`),
+          match((c) => c === 'g'),
         );
       });
     }
-    for (const value of ['0.8', '100', '1e2', '100.0']) {
-      if (!['eq', 'gt', 'lt'].includes(prefix)) continue; // the fixture's probability allows only these
-      it(`number ${prefix}${value}`, () => {
-        const want = probabilities
-          .flatMap((p, i) => (numberWanted(prefix, p, value) ? [`r${i}`] : []))
-          .sort();
-        assert.deepEqual(found('RiskAssessment', `probability=${prefix}${value}`), want);
-      });
-    }
-    it(`quantity ${prefix}5.4 with and without units`, () => {
-      const match = (unitOk: (code: string) => boolean) =>
-        quantities
-          .flatMap(([v, code], i) => (unitOk(code) && numberWanted(prefix, v, '5.4') ? [`q${i}`] : []))
-          .sort();
-      const quantityIds = (query: string) => found('Observation', query).filter((id) => id.startsWith('q'));
-      assert.deepEqual(
-        quantityIds(`value-quantity=${prefix}5.4`),
-        match(() => true),
-      );
-      assert.deepEqual(
-        quantityIds(`value-quantity=${prefix}5.4|http://unitsofmeasure.org|mg`),
-        match((c) => c === 'mg'),
-      );
-      assert.deepEqual(
-        quantityIds(`value-quantity=${prefix}5.4||g`),
-        match((c) => c === 'g'),
-      );
-    });
-  }
-});
+  });
+}
