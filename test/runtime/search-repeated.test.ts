@@ -5,77 +5,77 @@
  */
 import assert from 'node:assert/strict';
 import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
-import { searchStore } from '../../src/runtime/search/sql/engine';
-import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
-import { SqliteStore } from '../../src/runtime/store/sqlite-store';
+import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
 
-describe('search: repeated parameters over several values', () => {
-  let store: SqliteStore;
-  const families: Record<string, string[]> = {
-    one: ['Alphabet'],
-    alphaOnly: ['Alpha'],
-    split: ['Alpha', 'Beta'],
-    third: ['Zed', 'Alpha', 'Beta'],
-    late: ['Zed', 'Yak', 'Alpha', 'Beta'],
-    none: ['Zed'],
-  };
+for (const backend of SEARCH_BACKENDS) {
+  describe(`search: repeated parameters over several values, on ${backend.name}`, function () {
+    this.timeout(60_000);
+    let store: SearchStore;
+    const families: Record<string, string[]> = {
+      one: ['Alphabet'],
+      alphaOnly: ['Alpha'],
+      split: ['Alpha', 'Beta'],
+      third: ['Zed', 'Alpha', 'Beta'],
+      late: ['Zed', 'Yak', 'Alpha', 'Beta'],
+      none: ['Zed'],
+    };
 
-  before(() => {
-    store = new SqliteStore({
-      location: ':memory:',
-      onWrite: createSearchIndexer({ versions: { r4: TABLES } }),
-    });
-    for (const [id, names] of Object.entries(families)) {
-      store.create('Patient', {
+    before(async () => {
+      const patients = Object.entries(families).map(([id, names]) => ({
         resourceType: 'Patient',
         id,
         name: names.map((family) => ({ family })),
         birthDate: id === 'one' ? '1972-05-01' : '1990-01-01',
+      }));
+      store = await backend.open({ r4: TABLES }, patients);
+    });
+    after(() => store?.close());
+
+    const run = async (query: string) => {
+      const parsed = parseSearch('Patient', readQueryPairs(query), {
+        version: 'r4',
+        tables: TABLES,
+        defaultCount: 100,
+        maxCount: 100,
+        lenient: false,
+      });
+      assert.ok(parsed.ok);
+      const page = await store.search(parsed.query, { version: 'r4', tables: TABLES });
+      return { ids: page.matches.map((resource) => resource.id).sort(), total: page.total };
+    };
+    /** The expectation computed from the data: some family starts with each prefix. */
+    const want = (...prefixes: string[]) =>
+      Object.entries(families)
+        .filter(([, names]) =>
+          prefixes.every((prefix) => names.some((name) => name.toLowerCase().startsWith(prefix))),
+        )
+        .map(([id]) => id)
+        .sort();
+
+    for (const prefixes of [
+      ['alp', 'bet'],
+      ['alp', 'alph'],
+      ['alpha', 'alphab'],
+      ['zed', 'bet', 'alp'],
+      ['yak', 'bet'],
+      ['bet', 'zzz'],
+    ]) {
+      it(`family=${prefixes.join('&family=')}`, async () => {
+        const query = prefixes.map((prefix) => `family=${prefix}`).join('&');
+        const expected = want(...prefixes);
+        assert.deepEqual(await run(query), { ids: expected, total: expected.length });
       });
     }
-  });
-  after(() => store.close());
 
-  const run = (query: string) => {
-    const parsed = parseSearch('Patient', readQueryPairs(query), {
-      version: 'r4',
-      tables: TABLES,
-      defaultCount: 100,
-      maxCount: 100,
-      lenient: false,
+    it('dates: ge and le on one value, with other parameters ANDed', async () => {
+      assert.deepEqual((await run('birthdate=ge1970&birthdate=le1975')).ids, ['one']);
+      assert.deepEqual((await run('birthdate=ge1970&birthdate=le1975&family=zed')).ids, []);
+      assert.deepEqual((await run('birthdate=ge1980&birthdate=le1995&family=zed')).ids, [
+        'late',
+        'none',
+        'third',
+      ]);
     });
-    assert.ok(parsed.ok);
-    const page = searchStore(store.db, parsed.query, { version: 'r4', tables: TABLES });
-    return { ids: page.matches.map((resource) => resource.id).sort(), total: page.total };
-  };
-  /** The expectation computed from the data: some family starts with each prefix. */
-  const want = (...prefixes: string[]) =>
-    Object.entries(families)
-      .filter(([, names]) =>
-        prefixes.every((prefix) => names.some((name) => name.toLowerCase().startsWith(prefix))),
-      )
-      .map(([id]) => id)
-      .sort();
-
-  for (const prefixes of [
-    ['alp', 'bet'],
-    ['alp', 'alph'],
-    ['alpha', 'alphab'],
-    ['zed', 'bet', 'alp'],
-    ['yak', 'bet'],
-    ['bet', 'zzz'],
-  ]) {
-    it(`family=${prefixes.join('&family=')}`, () => {
-      const query = prefixes.map((prefix) => `family=${prefix}`).join('&');
-      const expected = want(...prefixes);
-      assert.deepEqual(run(query), { ids: expected, total: expected.length });
-    });
-  }
-
-  it('dates: ge and le on one value, with other parameters ANDed', () => {
-    assert.deepEqual(run('birthdate=ge1970&birthdate=le1975').ids, ['one']);
-    assert.deepEqual(run('birthdate=ge1970&birthdate=le1975&family=zed').ids, []);
-    assert.deepEqual(run('birthdate=ge1980&birthdate=le1995&family=zed').ids, ['late', 'none', 'third']);
   });
-});
+}
