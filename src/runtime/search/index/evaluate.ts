@@ -3,13 +3,32 @@
  * FHIR version, so that choice elements (`Observation.value`) and `as(Quantity)` resolve, and each
  * result carries its FHIR type (`Period`, `dateTime`, `CodeableConcept`) for normalisation.
  */
-import fhirpath from 'fhirpath';
-import dstu2Model from 'fhirpath/fhir-context/dstu2';
-import r4Model from 'fhirpath/fhir-context/r4';
-import stu3Model from 'fhirpath/fhir-context/stu3';
+import type * as FhirPath from 'fhirpath';
+import type { Model } from 'fhirpath';
 import type { FhirVersion } from '../table';
 
-const MODELS = { dstu2: dstu2Model, stu3: stu3Model, r4: r4Model } as const;
+interface Loaded {
+  fhirpath: typeof FhirPath;
+  models: Record<FhirVersion, Model>;
+}
+
+let loaded: Loaded | undefined;
+
+/**
+ * `fhirpath` and its models take a few hundred milliseconds to load, and a server needs them only
+ * when it indexes (a write, a reindex): loaded then, not at every start.
+ */
+function load(): Loaded {
+  loaded ??= {
+    fhirpath: require('fhirpath') as typeof FhirPath,
+    models: {
+      dstu2: require('fhirpath/fhir-context/dstu2') as Model,
+      stu3: require('fhirpath/fhir-context/stu3') as Model,
+      r4: require('fhirpath/fhir-context/r4') as Model,
+    },
+  };
+  return loaded;
+}
 
 /** One value an expression selected: its JSON and, when the model knows it, its FHIR type name. */
 export interface SelectedNode {
@@ -32,12 +51,13 @@ interface ResourceNodeLike {
 }
 
 export function createEvaluator(version: FhirVersion): Evaluate {
-  const model = MODELS[version];
   const compiled = new Map<string, (input: unknown, root: unknown) => unknown[]>();
   return (input, expression, base, root) => {
     const key = `${base ?? ''}\u0000${expression}`;
     let run = compiled.get(key);
     if (!run) {
+      const { fhirpath, models } = load();
+      const model = models[version];
       const parts = splitUnion(forIndexing(expression)).map((text) =>
         fhirpath.compile(base === undefined ? text : { base, expression: text }, model, {
           resolveInternalTypes: false,
@@ -61,7 +81,7 @@ function toSelectedNode(result: unknown): SelectedNode {
     return selected;
   }
   // Plain results of functions (`exists()`, comparisons) and FHIRPath system types.
-  const value = fhirpath.resolveInternalTypes(result);
+  const value = load().fhirpath.resolveInternalTypes(result);
   return { value };
 }
 
