@@ -640,7 +640,21 @@ for (const store of ['sqlite', 'postgres'] as const) {
     });
 
     if (store === 'postgres')
-      describe('a PostgreSQL outage', () => {
+      describe('PostgreSQL unreachable', () => {
+        it('stops the start with one line naming the server when PostgreSQL cannot be reached', async () => {
+          const refused = await startServer(dir, {
+            STORE: 'postgres',
+            STORE_URL: 'postgres://fhir@127.0.0.1:1/records',
+          }).then(
+            (started) => started.stop().then(() => assert.fail('the server started without its database')),
+            (error: Error) => error.message,
+          );
+          assert.match(
+            refused,
+            /exited with 1[\s\S]*The server could not start: PostgreSQL at 127\.0\.0\.1:1 \(database records\) cannot be reached: [^\n]*STORE_URL\.\n/,
+          );
+        });
+
         it('answers 503 OperationOutcomes with Retry-After while PostgreSQL is down, and heals without a restart', async () => {
           const created = await request(`${base}/r4/Patient`, {
             method: 'POST',
