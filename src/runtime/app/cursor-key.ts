@@ -22,7 +22,8 @@ export function loadCursorKey(stateDir: string, env: NodeJS.ProcessEnv): Buffer 
   // Written beside the target and hard-linked into place: when two instances start at once with an
   // empty folder, the link of one fails and it reads the other's key, so both seal alike.
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.tmp`;
+  // Random, not only the pid: instances in containers sharing the folder may all be process 1.
+  const temp = `${file}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
   writeFileSync(temp, `${key.toString('base64url')}\n`, { mode: 0o600 });
   try {
     linkSync(temp, file);
