@@ -3,12 +3,15 @@
  * PostgreSQL store (on a throwaway cluster, test/support/postgres.ts).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { ResourceJson } from '../../src/runtime/binding';
 import { FhirHttpError } from '../../src/runtime/outcome';
+import { createIndexRows } from '../../src/runtime/search/sql/indexer';
 import { PostgresStore } from '../../src/runtime/store/postgres-store';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import type { ResourceStore } from '../../src/runtime/store/types';
 import { startPostgres, type TestPostgres } from '../support/postgres';
+import { TABLES } from './fixtures/search/tables';
 
 async function statusOf(action: () => unknown): Promise<number | undefined> {
   try {
@@ -298,6 +301,32 @@ describe('resource store contract: PostgreSQL only', function () {
       await db.restart();
       assert.equal((await store.read('Patient', 'kept')).id, 'kept');
       await store.ping();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses what PostgreSQL cannot store with a 4xx naming it, not a 500', async () => {
+    const store = new PostgresStore({
+      url: db.url,
+      indexRows: createIndexRows({ versions: { r4: TABLES } }),
+    });
+    try {
+      assert.equal(
+        await statusOf(() => store.create('Patient', patient({ id: 'nul', name: [{ family: 'a\u0000b' }] }))),
+        400,
+      );
+      // Random, so that PostgreSQL cannot compress the index entry below its limit.
+      const long = randomBytes(3000).toString('hex');
+      assert.equal(
+        await statusOf(() => store.create('Patient', patient({ id: 'long', name: [{ family: long }] }))),
+        422,
+      );
+      assert.equal(await statusOf(() => store.read('Patient', 'long')), 404, 'nothing of it was kept');
+      assert.equal(
+        (await store.create('Patient', patient({ id: 'fine', name: [{ family: 'y'.repeat(600) }] }))).id,
+        'fine',
+      );
     } finally {
       await store.close();
     }

@@ -3,6 +3,7 @@
  * the search index tables (search/sql/schema.ts), and a one-row clock. Text keys compare bytewise
  * (`COLLATE "C"`), as in SQLite, so ids and instants sort alike on both stores.
  */
+import { createHash } from 'node:crypto';
 import { indexSchema } from '../search/sql/schema';
 
 export const POSTGRES_SCHEMA = `
@@ -37,3 +38,6 @@ ${indexSchema('postgres')}
 
 /** Any constant shared by every instance: the key of the advisory lock held while the schema is made. */
 export const SCHEMA_LOCK_KEY = 0x6668_6972;
+
+/** Stored in `fhirgen_meta` once the statements above have run; a changed schema runs them again. */
+export const SCHEMA_VERSION = createHash('sha256').update(POSTGRES_SCHEMA).digest('hex');

@@ -11,12 +11,12 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { ResourceJson } from '../binding';
 import type { SearchQuery } from '../contracts';
-import { FhirHttpError } from '../outcome';
+import { FhirHttpError, issue } from '../outcome';
 import type { IndexRowsOf } from '../search/sql/indexer';
 import { indexStatement } from '../search/sql/postgres-index';
 import type { HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { cannotReach, isUnavailable, unavailable } from './postgres-errors';
-import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY } from './postgres-schema';
+import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY, SCHEMA_VERSION } from './postgres-schema';
 import type { StoreSearchEngine } from './sqlite-store';
 import { parseStored } from './stored';
 import type { ResourceStore, SearchContext, StoreSearchResult } from './types';
@@ -265,12 +265,25 @@ export class PostgresStore implements ResourceStore {
     });
   }
 
+  /**
+   * Runs the schema's statements only when the database holds another version of them: DDL on tables
+   * in use takes locks that would make writers of running instances wait, or deadlock with them.
+   */
   private async migrate(): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK_KEY]);
       try {
+        const made = await client.query("SELECT to_regclass('fhirgen_meta') IS NOT NULL AS made");
+        const known = made.rows[0]?.made
+          ? await client.query("SELECT value FROM fhirgen_meta WHERE key = 'schema'")
+          : { rows: [] };
+        if (known.rows[0]?.value === SCHEMA_VERSION) return;
         await client.query(POSTGRES_SCHEMA);
+        await client.query(
+          "INSERT INTO fhirgen_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          [SCHEMA_VERSION],
+        );
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK_KEY]);
       }
@@ -454,12 +467,31 @@ function checkVersion(resourceType: string, id: string, row: HeadRow | undefined
   }
 }
 
-/** A lost database becomes 503; a unique-key race on create becomes 409; the rest passes through. */
+/**
+ * A lost database becomes 503; a unique-key race on create 409; what PostgreSQL cannot store (a NUL
+ * character in a string, a value too long for a search index entry, about 2,700 bytes) a 4xx naming
+ * it rather than a bare 500. The rest passes through.
+ */
 function translate(error: unknown): unknown {
   if (error instanceof FhirHttpError) return error;
   if (isUnavailable(error)) return unavailable();
-  if ((error as { code?: unknown }).code === '23505') {
+  const code = (error as { code?: unknown }).code;
+  if (code === '23505') {
     return new FhirHttpError(409, 'The resource was written by another request at the same time');
+  }
+  if (code === '22P05' || code === '22021') {
+    return new FhirHttpError(400, [
+      issue(
+        'error',
+        'invalid',
+        'The resource contains a character the database cannot store (such as U+0000)',
+      ),
+    ]);
+  }
+  if (code === '54000') {
+    return new FhirHttpError(422, [
+      issue('error', 'too-long', 'A searchable value of the resource is too long for the database index'),
+    ]);
   }
   return error;
 }
