@@ -298,6 +298,8 @@ describe('resource store contract: PostgreSQL only', function () {
       assert.equal(error.headers['Retry-After'], '5');
       assert.equal(error.issues[0]?.code, 'transient');
       await assert.rejects(() => store.ping());
+      // A transaction Bundle that cannot begin leaves nothing behind for the calls after it.
+      assert.equal(await statusOf(() => store.begin()), 503);
       await db.restart();
       assert.equal((await store.read('Patient', 'kept')).id, 'kept');
       await store.ping();

@@ -208,15 +208,22 @@ export class PostgresStore implements ResourceStore {
     const client = this.connect();
     const transaction: Transaction = { client, open: true };
     this.transaction.enterWith(transaction);
-    return client.then(async (connected) => {
-      try {
-        await connected.query('BEGIN');
-      } catch (error) {
+    return client.then(
+      async (connected) => {
+        try {
+          await connected.query('BEGIN');
+        } catch (error) {
+          transaction.open = false;
+          connected.release(true);
+          throw translate(error);
+        }
+      },
+      (error: unknown) => {
+        // No connection: nothing to commit or roll back, and later calls must not wait for this one.
         transaction.open = false;
-        connected.release(true);
-        throw translate(error);
-      }
-    });
+        throw error;
+      },
+    );
   }
 
   commit(): Promise<void> {
