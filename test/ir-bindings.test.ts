@@ -54,7 +54,14 @@ describe('IR ValueSet expansion', () => {
     url: `${VS}${name}`,
     ...body,
   });
-  const expander = (resources: object[]) => createExpander(indexDefinitions([inlinePackage(resources)]));
+  /** The expansion's distinct codes (or why there are none); the members with their systems are checked apart. */
+  const expander = (resources: object[]) => {
+    const expand = createExpander(indexDefinitions([inlinePackage(resources)]));
+    return (url: string) => {
+      const expansion = expand(url);
+      return 'codes' in expansion ? { codes: expansion.codes } : expansion;
+    };
+  };
 
   const hierarchy = codeSystem('animals', [
     {
@@ -136,6 +143,37 @@ describe('IR ValueSet expansion', () => {
     assert.deepEqual(expand(`${VS}inline`), { codes: ['a', 'a1'] });
     assert.deepEqual(expand(`${VS}reuse`), { codes: ['a', 'a1'] });
     assert.deepEqual(expand(`${VS}expanded`), { codes: ['e1', 'e2'] });
+  });
+
+  it('keeps each member with its code system, so that the same code in two systems stays two members', () => {
+    const expand = createExpander(
+      indexDefinitions([
+        inlinePackage([
+          hierarchy,
+          codeSystem('pets', [{ code: 'cat' }, { code: 'fish' }]),
+          valueSet('mixed', {
+            compose: {
+              include: [{ system: `${CS}animals`, concept: [{ code: 'cat' }] }, { system: `${CS}pets` }],
+              exclude: [{ system: `${CS}pets`, concept: [{ code: 'fish' }] }],
+            },
+          }),
+          valueSet('expanded', {
+            expansion: { contains: [{ system: `${CS}pets`, code: 'cat' }, { code: 'bare' }] },
+          }),
+        ]),
+      ]),
+    );
+    assert.deepEqual(expand(`${VS}mixed`), {
+      codes: ['cat'],
+      members: [
+        { system: `${CS}animals`, code: 'cat' },
+        { system: `${CS}pets`, code: 'cat' },
+      ],
+    });
+    assert.deepEqual(expand(`${VS}expanded`), {
+      codes: ['cat', 'bare'],
+      members: [{ system: `${CS}pets`, code: 'cat' }, { code: 'bare' }],
+    });
   });
 
   it('says why codes cannot be listed: external systems, missing ValueSets, incomplete code systems, unsupported filters, cycles', () => {

@@ -3,8 +3,14 @@ import { externalReason } from './external-code-systems';
 import type { RawConcept, RawContains, RawFilter, RawInclude, RawValueSet } from './raw';
 import { asArray, stripVersion } from './raw';
 
-/** The codes of a ValueSet, or why they cannot be listed. */
-export type Expansion = { codes: string[] } | { unresolved: string };
+/** A member of an expanded ValueSet; `system` is absent only where the package's own expansion omits it. */
+export interface ExpandedCode {
+  system?: string;
+  code: string;
+}
+
+/** The members of a ValueSet and their distinct codes, or why they cannot be listed. */
+export type Expansion = { codes: string[]; members: ExpandedCode[] } | { unresolved: string };
 
 /** A concept of a code system, flattened from its hierarchy, with its ancestors' codes. */
 interface FlatConcept {
@@ -47,29 +53,30 @@ function expandValueSet(
   if (!valueSet) {
     return { unresolved: externalReason(url) ?? `ValueSet ${url} is not in the packages` };
   }
-  if (valueSet.expansion?.contains) return { codes: unique(flattenContains(valueSet.expansion.contains)) };
-  const codes: string[] = [];
+  if (valueSet.expansion?.contains) return expansionOf(flattenContains(valueSet.expansion.contains));
+  const members: ExpandedCode[] = [];
   // DSTU2: the codes a ValueSet defines inline are all members of it.
   if (valueSet.codeSystem) {
-    codes.push(...selectable(systems(valueSet.codeSystem.system) ?? []));
+    const { system } = valueSet.codeSystem;
+    members.push(...selectable(systems(system) ?? []).map((code) => ({ system, code })));
   }
   for (const imported of valueSet.compose?.import ?? []) {
     const result = expand(stripVersion(imported));
     if ('unresolved' in result) return result;
-    codes.push(...result.codes);
+    members.push(...result.members);
   }
   for (const include of valueSet.compose?.include ?? []) {
     const result = includeCodes(include, systems, expand);
     if ('unresolved' in result) return result;
-    codes.push(...result.codes);
+    members.push(...result.members);
   }
   const excluded = new Set<string>();
   for (const exclude of valueSet.compose?.exclude ?? []) {
     const result = includeCodes(exclude, systems, expand);
     if ('unresolved' in result) return result;
-    for (const code of result.codes) excluded.add(code);
+    for (const member of result.members) excluded.add(memberKey(member));
   }
-  return { codes: unique(codes.filter((code) => !excluded.has(code))) };
+  return expansionOf(members.filter((member) => !excluded.has(memberKey(member))));
 }
 
 function includeCodes(
@@ -77,35 +84,39 @@ function includeCodes(
   systems: CodeSystems,
   expand: (url: string) => Expansion,
 ): Expansion {
-  let fromValueSets: Set<string> | undefined;
+  // Members of every ValueSet named (an intersection), by system and code.
+  let fromValueSets: Map<string, ExpandedCode> | undefined;
   for (const url of asArray(include.valueSet)) {
     const result = expand(stripVersion(url));
     if ('unresolved' in result) return result;
-    fromValueSets = fromValueSets
-      ? new Set(result.codes.filter((code) => fromValueSets?.has(code)))
-      : new Set(result.codes);
+    const previous = fromValueSets;
+    fromValueSets = new Map(
+      result.members.filter((m) => previous?.has(memberKey(m)) ?? true).map((m) => [memberKey(m), m]),
+    );
   }
-  if (include.system === undefined) return { codes: [...(fromValueSets ?? [])] };
+  const system = include.system;
+  if (system === undefined) return expansionOf([...(fromValueSets?.values() ?? [])]);
   let codes: string[];
   if (include.concept && include.concept.length > 0) {
     codes = include.concept.map((concept) => concept.code);
   } else {
-    const concepts = systems(include.system);
+    const concepts = systems(system);
     if (!concepts) {
-      return {
-        unresolved:
-          externalReason(include.system) ?? `the codes of ${include.system} are not in the packages`,
-      };
+      return { unresolved: externalReason(system) ?? `the codes of ${system} are not in the packages` };
     }
     const filtered = applyFilters(concepts, include.filter ?? []);
     if ('unresolved' in filtered) return filtered;
     codes = filtered.codes;
   }
-  return { codes: fromValueSets ? codes.filter((code) => fromValueSets?.has(code)) : codes };
+  const members = codes.map((code) => ({ system, code }));
+  return expansionOf(fromValueSets ? members.filter((m) => fromValueSets?.has(memberKey(m))) : members);
 }
 
 /** The filters a package-only expansion can apply; others leave the binding unresolved. */
-function applyFilters(concepts: FlatConcept[], filters: RawFilter[]): Expansion {
+function applyFilters(
+  concepts: FlatConcept[],
+  filters: RawFilter[],
+): { codes: string[] } | { unresolved: string } {
   let current = concepts.filter((concept) => concept.selectable);
   for (const filter of filters) {
     const value = filter.value ?? '';
@@ -184,15 +195,23 @@ function selectable(concepts: FlatConcept[]): string[] {
   return concepts.filter((concept) => concept.selectable).map((concept) => concept.code);
 }
 
-function flattenContains(contains: RawContains[]): string[] {
-  const codes: string[] = [];
+function flattenContains(contains: RawContains[]): ExpandedCode[] {
+  const members: ExpandedCode[] = [];
   for (const entry of contains) {
-    if (entry.code !== undefined && entry.abstract !== true) codes.push(entry.code);
-    codes.push(...flattenContains(entry.contains ?? []));
+    if (entry.code !== undefined && entry.abstract !== true) {
+      members.push(
+        entry.system === undefined ? { code: entry.code } : { system: entry.system, code: entry.code },
+      );
+    }
+    members.push(...flattenContains(entry.contains ?? []));
   }
-  return codes;
+  return members;
 }
 
-function unique(codes: string[]): string[] {
-  return [...new Set(codes)];
+const memberKey = (member: ExpandedCode): string => `${member.system ?? ''}|${member.code}`;
+
+/** Members without repeats, in first-seen order, and their distinct codes. */
+function expansionOf(members: ExpandedCode[]): Expansion {
+  const unique = [...new Map(members.map((member) => [memberKey(member), member])).values()];
+  return { codes: [...new Set(unique.map((member) => member.code))], members: unique };
 }
