@@ -1,7 +1,7 @@
 /**
- * The shared backends the cluster tests and the scale bench run on. Each gives the environment every instance starts
- * with, and a probe that tells when a write transaction is open in the store (so that a test can
- * kill an instance while it writes, not before or after).
+ * The shared backends the cluster tests and the scale bench run on. Each gives the environment every
+ * instance starts with, and a probe that tells when a write transaction is open in the store (so that
+ * a test can kill an instance while it writes, not before or after).
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
