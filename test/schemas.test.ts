@@ -157,6 +157,7 @@ function tinyModel(): FhirModel {
       resource('Binary', [element('Binary.id', prim('string'))], { base: 'Resource' }),
     ],
     patientCompartment: { source: 'reference-parameters', members: [] },
+    valueSets: [],
   };
 }
 

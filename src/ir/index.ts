@@ -2,6 +2,7 @@ import type { LoadedPackage } from '../definitions/types';
 import { packageKey } from '../definitions/types';
 import { FhirgenError } from '../errors';
 import { compare, nameBackbones } from './backbone-names';
+import { boundValueSets } from './bound-value-sets';
 import { buildStructure } from './build-types';
 import {
   type CollectedTypes,
@@ -55,12 +56,14 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
   time('required bindings', () => resolveRequiredBindings(built, index));
   time('search parameters', () => attachSearchParameters(resources, index));
   const compartment = time('patient compartment', () => patientCompartment(index, resources));
+  const valueSets = time('bound value sets', () => boundValueSets(built, index));
   return {
     version,
     primitives: primitives.sort(byName),
     complexTypes: complexTypes.sort(byName),
     resources: resources.sort(byName),
     patientCompartment: compartment,
+    valueSets,
   };
 }
 

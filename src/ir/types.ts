@@ -33,6 +33,14 @@ export interface FhirModel {
   resources: ResourceType[];
   /** Which resources belong to a patient's compartment, and through which search parameters. */
   patientCompartment: PatientCompartment;
+  /** The ValueSets bound to elements that the packages alone can list, for `:in` token searches. */
+  valueSets: BoundValueSet[];
+}
+
+/** A ValueSet and its members (code system and code), expanded from the packages. */
+export interface BoundValueSet {
+  url: CanonicalUrl;
+  members: { system: string; code: string }[];
 }
 
 /**

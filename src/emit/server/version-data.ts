@@ -59,13 +59,27 @@ interface PackageVersion {
   basePath: string;
 }
 
-/** `server/version.json` and `server/search-parameters.json` for one version. */
+/** `server/version.json`, `server/search-parameters.json` and `server/value-sets.json` for one version. */
 export function emitServerData(model: FhirModel): Map<string, string> {
   const files = new Map<string, string>();
   const tables = searchTables(model);
   files.set('server/version.json', json(versionFacts(model, tables)));
   files.set('server/search-parameters.json', json(tables));
+  files.set('server/value-sets.json', json(valueSetMembers(model)));
   return files;
+}
+
+/**
+ * The bound ValueSets a server can answer `:in`/`:not-in` with: URL -> members as `system|code`, the
+ * form token search values take (https://hl7.org/fhir/R4/search.html#token).
+ */
+export function valueSetMembers(model: FhirModel): Record<string, string[]> {
+  return Object.fromEntries(
+    model.valueSets.map((valueSet) => [
+      valueSet.url,
+      valueSet.members.map((member) => `${member.system}|${member.code}`),
+    ]),
+  );
 }
 
 export function versionFacts(model: FhirModel, tables = searchTables(model)): VersionFacts {
