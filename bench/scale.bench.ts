@@ -81,6 +81,7 @@ async function main(): Promise<void> {
   const secret = clientSecretOf(project.output);
   const figures: Figure[] = [];
   const failed: string[] = [];
+  const memory: string[] = [];
   process.stdout.write(
     `${describeMachine()}; ${options.connections} connections, ${options.duration} s per load\n`,
   );
@@ -93,15 +94,19 @@ async function main(): Promise<void> {
         const target = size === 1 ? (cluster.instances[0]?.url as string) : cluster.url;
         const token = await clientToken(target, 'admin', secret);
         await seed(target, token);
+        let first: number[] | undefined;
+        let last: number[] = [];
         for (const load of loads(target, token)) {
           await autocannon({ ...load.request, connections: 10, duration: options.warmup });
           const start = cluster.instances.map((instance) => rssMb(instance.child.pid));
+          first ??= start;
           const result = await autocannon({
             ...load.request,
             connections: options.connections,
             duration: options.duration,
           });
           const end = cluster.instances.map((instance) => rssMb(instance.child.pid));
+          last = end;
           const figure: Figure = {
             store: store.id,
             instances: size,
@@ -119,6 +124,12 @@ async function main(): Promise<void> {
           figures.push(figure);
           process.stdout.write(`${row(figure)}\n`);
         }
+        // One load's window shows the heap growing to its working size or shrinking after a GC;
+        // growth over all three loads is what says whether memory stays bounded.
+        const span = (first ?? []).map((start, i) => ({ start, end: last[i] ?? Number.NaN }));
+        memory.push(
+          `${store.id} ${size}x: ${span.map(({ start, end }) => `${start.toFixed(0)}->${end.toFixed(0)} (${growth(start, end)})`).join(', ')}`,
+        );
       } catch (error) {
         // One configuration that cannot run does not hide the figures of the others.
         failed.push(`${store.id} ${size}x: ${(error as Error).message.slice(0, 500)}`);
@@ -130,6 +141,8 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`\n${table(figures)}\n`);
+  process.stdout.write('\nRSS MB per instance, after the first warm-up -> after the last load:\n');
+  for (const line of memory) process.stdout.write(`  ${line}\n`);
   for (const failure of failed) process.stdout.write(`not measured: ${failure}\n`);
   if (failed.length > 0) process.exitCode = 1;
 }
