@@ -334,6 +334,51 @@ for (const backend of SEARCH_BACKENDS) {
       assert.ok((await matches('Patient', 'gender=male')).length > 0, 'the resources table is intact');
     });
 
+    it('token :in and :not-in: by the system and code of the ValueSet members', async () => {
+      const generated = require('../../generated/r4/server/value-sets.json') as Record<string, string[]>;
+      const categories = 'http://hl7.org/fhir/ValueSet/observation-category';
+      const vitals = 'http://example.org/fhir/ValueSet/vitals-only';
+      const sets: Record<string, string[]> = {
+        [categories]: generated[categories] ?? [],
+        // The same code in another system is not a member.
+        [vitals]: [
+          'http://terminology.hl7.org/CodeSystem/observation-category|vital-signs',
+          'http://example.org/other|laboratory',
+        ],
+      };
+      assert.ok((sets[categories] as string[]).length >= 9, 'the R4 categories are listed');
+      const options = { version: 'r4' as const, tables, baseUrl: BASE, valueSet: (url: string) => sets[url] };
+      const search = async (query: string) =>
+        ids((await store.search(parse('Observation', query), options)).matches);
+      const inSet = (url: string) => (o: ExampleResource) =>
+        codings(o, 'Observation.category').some((c) =>
+          (sets[url] as string[]).includes(`${c.system}|${c.code}`),
+        );
+      for (const url of [categories, vitals]) {
+        const want = expect('Observation', inSet(url));
+        assert.ok(want.length > 0, `no Observation in ${url}`);
+        assert.deepEqual(await search(`category:in=${url}`), want, `:in ${url}`);
+        assert.deepEqual(
+          await search(`category:not-in=${url}`),
+          expect('Observation', (o) => !inSet(url)(o)),
+          `:not-in ${url}`,
+        );
+      }
+      assert.ok(
+        expect('Observation', inSet(vitals)).length < expect('Observation', inSet(categories)).length,
+      );
+      // OR of two ValueSets; a version suffix on the URL is ignored.
+      assert.deepEqual(
+        await search(`category:in=${vitals}|1.0,${categories}`),
+        expect('Observation', inSet(categories)),
+      );
+      await assert.rejects(
+        () => store.search(parse('Observation', 'category:in=http://example.org/unknown'), options),
+        (error: unknown) =>
+          error instanceof SearchUnsupportedError && /not one this server can expand/.test(error.message),
+      );
+    });
+
     it('refuses what it cannot answer, naming the parameter', async () => {
       await assert.rejects(
         () => run(parse('Observation', 'code:in=http://hl7.org/fhir/ValueSet/x')),

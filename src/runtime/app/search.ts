@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../config';
 import type { SearchParser } from '../http/search-parser';
-import { createSearchParser, createVersionedSearchEngine } from '../search/adapters';
+import { createSearchParser, createVersionedSearchEngine, type ValueSetSource } from '../search/adapters';
 import { createIndexRows, createSearchIndexer, reindexStore } from '../search/sql/indexer';
 import type { FhirVersion, SearchTables } from '../search/table';
 import type { StoreHooks } from '../store/create-store';
@@ -59,8 +59,11 @@ const INDEX_FORMAT = 2;
 
 export function wireSearch(versions: VersionModule[], settings: SearchSettings): SearchWiring {
   const tables: Partial<Record<FhirVersion, SearchTables>> = {};
-  for (const version of versions)
+  const valueSets: Partial<Record<FhirVersion, ValueSetSource>> = {};
+  for (const version of versions) {
     tables[version.binding.id as FhirVersion] = version.searchTables as SearchTables;
+    if (version.valueSets !== undefined) valueSets[version.binding.id as FhirVersion] = version.valueSets;
+  }
   const indexer = createSearchIndexer({ versions: tables });
   const indexRows = createIndexRows({ versions: tables });
   // Only what the indexer reads (the summary lists change no index row), and the format of its rows.
@@ -76,7 +79,7 @@ export function wireSearch(versions: VersionModule[], settings: SearchSettings):
     store: {
       onWrite: (event, db) => indexer(event, db),
       indexRows,
-      searchEngine: createVersionedSearchEngine(tables),
+      searchEngine: createVersionedSearchEngine(tables, valueSets),
     },
     async reindexIfStale(resourceStore) {
       if (resourceStore.kind === 'postgres') {

@@ -19,6 +19,11 @@ export interface VersionModule {
   basePath: string;
   /** The version's search-parameter tables (`src/fhir/<version>/server/search-parameters.json`). */
   searchTables: Record<string, unknown>;
+  /**
+   * The version's ValueSets for `:in`/`:not-in` token searches (`src/fhir/<version>/server/value-sets.json`,
+   * URL -> `system|code` members), loaded on the first such search.
+   */
+  valueSets?: () => Readonly<Record<string, readonly string[]>>;
   createServices(deps: ServiceDeps): Readonly<Record<string, ResourceService>>;
 }
 

@@ -19,6 +19,8 @@ export interface ConditionContext {
   tables: SearchTables;
   baseUrl?: string;
   aliases: Aliases;
+  /** The members (`system|code`) of a ValueSet the version's packages list, for `:in`/`:not-in`. */
+  valueSet?: (url: string) => readonly string[] | undefined;
 }
 
 const NON_TYPE_MODIFIERS = new Set([
@@ -85,11 +87,13 @@ export function idSet(param: SearchParam, resourceType: string, context: Conditi
       `:${param.modifier} on references needs canonical version ordering`,
     );
   }
-  if (
-    def.type === 'token' &&
-    param.modifier !== undefined &&
-    ['in', 'not-in', 'above', 'below'].includes(param.modifier)
-  ) {
+  if (def.type === 'token' && (param.modifier === 'in' || param.modifier === 'not-in')) {
+    // https://hl7.org/fhir/R4/search.html#token: `:in` matches codes in the ValueSet, `:not-in` the
+    // resources that `:in` does not match (as `:not` negates a plain match).
+    const match = inValueSets(def.code, values, context);
+    return { ids: rows(def, def.code, resourceType, match, context), negate: param.modifier === 'not-in' };
+  }
+  if (def.type === 'token' && (param.modifier === 'above' || param.modifier === 'below')) {
     throw new SearchUnsupportedError(def.code, `:${param.modifier} needs a terminology service`);
   }
   const typeModifier =
@@ -104,6 +108,32 @@ export function idSet(param: SearchParam, resourceType: string, context: Conditi
     ),
     negate: false,
   };
+}
+
+/** Token rows whose system and code are a member of one of the ValueSets named (ORed). */
+function inValueSets(code: string, values: TypedValue[], context: ConditionContext): (t: string) => Sql {
+  const members = values.map((value) => {
+    const url = value.kind === 'uri' ? value.value : value.raw;
+    const listed = context.valueSet?.(url.split('|')[0] ?? url);
+    if (listed === undefined) {
+      throw new SearchUnsupportedError(
+        code,
+        `the ValueSet ${url} is not one this server can expand: it knows the ValueSets bound in the FHIR ${context.version} definitions whose codes those list`,
+      );
+    }
+    return listed;
+  });
+  const keys = JSON.stringify([...new Set(members.flat())]);
+  const codes = JSON.stringify([
+    ...new Set(members.flat().map((key) => key.slice(key.lastIndexOf('|') + 1))),
+  ]);
+  // The code alone first, which the index on `code` answers; then system and code together.
+  return (t) =>
+    sql(
+      `${t}.code IN (SELECT value FROM json_each(?)) AND (coalesce(${t}.system, '') || '|' || ${t}.code) IN (SELECT value FROM json_each(?))`,
+      codes,
+      keys,
+    );
 }
 
 /** A parameter answered by one index table's rows alone: which table, which rows, and the condition on one row. */
@@ -124,7 +154,8 @@ export function rowMatch(
 ): RowMatch | undefined {
   if (param.reverse || param.chain || param.modifier === 'missing' || param.modifier === 'not')
     return undefined;
-  if (param.modifier === 'identifier') return undefined;
+  if (param.modifier === 'identifier' || param.modifier === 'in' || param.modifier === 'not-in')
+    return undefined;
   const def = definition(resourceType, param.name, context);
   if (def.type === 'composite') return undefined;
   const spec = INDEX_TABLES[def.type as keyof typeof INDEX_TABLES];

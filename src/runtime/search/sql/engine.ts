@@ -21,6 +21,8 @@ export interface EngineOptions {
   baseUrl?: string;
   /** Upper bound on resources `_include`/`_revinclude` may add to one page. */
   maxIncludes?: number;
+  /** The members (`system|code`) of a ValueSet, for `:in`/`:not-in`; undefined for one not known. */
+  valueSet?: (url: string) => readonly string[] | undefined;
 }
 
 export interface StoredResource {
@@ -77,6 +79,7 @@ function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Diale
     aliases: new Aliases(),
   };
   if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
+  if (options.valueSet !== undefined) context.valueSet = options.valueSet;
   const filter = candidates(query, context);
   const page: SearchPage = { matches: [], includes: [] };
   const countOnly = query.summary === 'count' || query.count === 0;
