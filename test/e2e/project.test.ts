@@ -390,6 +390,18 @@ for (const store of ['sqlite', 'postgres'] as const) {
         assert.deepEqual(names(orGender.body), ['Alpha']);
       });
 
+      it('answers token :in and :not-in from the ValueSets of the version', async () => {
+        const genders = 'http://hl7.org/fhir/ValueSet/administrative-gender';
+        const inSet = await request(url(`/Patient?family=${tag}&gender:in=${genders}`));
+        assert.equal(inSet.status, 200, inSet.text);
+        assert.deepEqual(names(inSet.body), ['Alpha', 'Bravo', 'Charlie', 'Delta']);
+        const notIn = await request(url(`/Patient?family=${tag}&gender:not-in=${genders}`));
+        assert.deepEqual(names(notIn.body), []);
+        const unknown = await request(url(`/Patient?gender:in=http://example.org/ValueSet/none`));
+        assert.equal(unknown.status, 400, unknown.text);
+        assert.match(JSON.stringify(unknown.body), /not one this server can expand/);
+      });
+
       it('gives the same results to POST _search', async () => {
         const posted = await request(url('/Patient/_search'), {
           method: 'POST',

@@ -372,6 +372,15 @@ for (const backend of SEARCH_BACKENDS) {
         await search(`category:in=${vitals}|1.0,${categories}`),
         expect('Observation', inSet(categories)),
       );
+      // A plain `code` element has no system in its rows: the code decides.
+      const genders = { ...options, valueSet: () => ['http://hl7.org/fhir/administrative-gender|female'] };
+      const female = ids(
+        (await store.search(parse('Patient', 'gender:in=http://x.org/vs'), genders)).matches,
+      );
+      assert.deepEqual(
+        female,
+        expect('Patient', (p) => p.gender === 'female'),
+      );
       await assert.rejects(
         () => store.search(parse('Observation', 'category:in=http://example.org/unknown'), options),
         (error: unknown) =>

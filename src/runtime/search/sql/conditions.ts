@@ -127,10 +127,11 @@ function inValueSets(code: string, values: TypedValue[], context: ConditionConte
   const codes = JSON.stringify([
     ...new Set(members.flat().map((key) => key.slice(key.lastIndexOf('|') + 1))),
   ]);
-  // The code alone first, which the index on `code` answers; then system and code together.
+  // The code alone first, which the index on `code` answers; then system and code together, unless the
+  // element is a plain `code` (`Patient.gender`), whose rows have no system: the binding implies it.
   return (t) =>
     sql(
-      `${t}.code IN (SELECT value FROM json_each(?)) AND (coalesce(${t}.system, '') || '|' || ${t}.code) IN (SELECT value FROM json_each(?))`,
+      `${t}.code IN (SELECT value FROM json_each(?)) AND (${t}.system IS NULL OR (${t}.system || '|' || ${t}.code) IN (SELECT value FROM json_each(?)))`,
       codes,
       keys,
     );
