@@ -76,6 +76,14 @@ async function makeCluster(): Promise<Cluster> {
   if (user) chownSync(dir, user.uid, user.gid);
   const created: Cluster = { dir, port: 0, bin, user };
   made = created;
+  process.on('exit', removeCluster);
+  // A run stopped by a signal skips 'exit': remove the cluster, then die of the same signal.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      removeCluster();
+      process.kill(process.pid, signal);
+    });
+  }
   await as(created, path.join(bin, 'initdb'), [
     '-D',
     path.join(dir, 'data'),
@@ -165,7 +173,7 @@ function freePort(): Promise<number> {
   });
 }
 
-process.on('exit', () => {
+function removeCluster(): void {
   if (made === undefined) return;
   const ctl = path.join(made.bin, 'pg_ctl');
   const args = ['-D', path.join(made.dir, 'data'), 'stop', '-m', 'immediate'];
@@ -176,4 +184,5 @@ process.on('exit', () => {
     // Already stopped.
   }
   rmSync(made.dir, { recursive: true, force: true });
-});
+  made = undefined;
+}
