@@ -27,6 +27,8 @@ const SOURCES = [
   'src/fhir/r4/schemas/index.ts',
   'src/fhir/r4/schemas/validators/index.ts',
   'src/fhir/r4/schemas/validators/Thing.js',
+  'src/fhir/r4/binding.ts',
+  'src/fhir/r4/server/facts.json',
 ];
 
 describe('generated project: start script', () => {
@@ -51,7 +53,7 @@ describe('generated project: start script', () => {
     utimesSync(bundle(), BUILT, BUILT);
   };
   const server = (greeting: string) =>
-    `import { check } from './fhir/r4/schemas/index';\nconsole.log('${greeting}', check());\n`;
+    `import { facts } from './fhir/r4/binding';\nimport { check } from './fhir/r4/schemas/index';\nconsole.log('${greeting}', check(), facts.label);\n`;
 
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'fhirgen-start-script-'));
@@ -69,6 +71,12 @@ describe('generated project: start script', () => {
       "export const load = () => require('./Thing.js') as () => string;\n",
     );
     write('src/fhir/r4/schemas/validators/Thing.js', "module.exports = () => 'validator-from-src';\n");
+    // A version's JSON data, required beside its binding as a generated project's binding does.
+    write('src/fhir/r4/server/facts.json', JSON.stringify({ label: 'facts-from-src' }));
+    write(
+      'src/fhir/r4/binding.ts',
+      "export const facts = require('./server/facts.json') as { label: string };\n",
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,16 +87,18 @@ describe('generated project: start script', () => {
     assert.equal(scripts.build, 'node scripts/build.cjs');
   });
 
-  it('bundles on the first start, leaving the validator modules in src/', () => {
-    assert.equal(start().trim(), 'hello validator-from-src');
+  it('bundles on the first start, leaving the validator modules and JSON data in src/', () => {
+    assert.equal(start().trim(), 'hello validator-from-src facts-from-src');
     const text = readFileSync(bundle(), 'utf8');
     assert.ok(!text.includes('validator-from-src'), 'the validator module is not in the bundle');
     assert.match(text, /require\("\.\.\/src\/fhir\/r4\/schemas\/validators\/Thing\.js"\)/);
+    assert.ok(!text.includes('facts-from-src'), 'the JSON data is not in the bundle');
+    assert.match(text, /require\("\.\.\/src\/fhir\/r4\/server\/facts\.json"\)/);
   });
 
   it('does not bundle again while the bundle is newer than every source', () => {
     settle();
-    assert.equal(start().trim(), 'hello validator-from-src');
+    assert.equal(start().trim(), 'hello validator-from-src facts-from-src');
     assert.equal(statSync(bundle()).mtime.getTime(), BUILT.getTime());
   });
 
@@ -96,7 +106,7 @@ describe('generated project: start script', () => {
     settle();
     write('src/server.ts', server('changed'));
     utimesSync(path.join(dir, 'src/server.ts'), LATER, LATER);
-    assert.equal(start().trim(), 'changed validator-from-src');
+    assert.equal(start().trim(), 'changed validator-from-src facts-from-src');
     assert.ok(statSync(bundle()).mtime.getTime() > LATER.getTime());
   });
 
@@ -108,6 +118,6 @@ describe('generated project: start script', () => {
       assert.ok(statSync(bundle()).mtime.getTime() > LATER.getTime(), file);
     }
     rmSync(bundle());
-    assert.equal(start().trim(), 'changed validator-from-src');
+    assert.equal(start().trim(), 'changed validator-from-src facts-from-src');
   });
 });
