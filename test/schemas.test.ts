@@ -158,6 +158,7 @@ function tinyModel(): FhirModel {
     ],
     patientCompartment: { source: 'reference-parameters', members: [] },
     valueSets: [],
+    codeHierarchies: [],
   };
 }
 

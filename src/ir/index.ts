@@ -4,6 +4,7 @@ import { FhirgenError } from '../errors';
 import { compare, nameBackbones } from './backbone-names';
 import { boundValueSets } from './bound-value-sets';
 import { buildStructure } from './build-types';
+import { codeHierarchies } from './code-hierarchies';
 import {
   type CollectedTypes,
   collectTypeDefinitions,
@@ -57,6 +58,7 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
   time('search parameters', () => attachSearchParameters(resources, index));
   const compartment = time('patient compartment', () => patientCompartment(index, resources));
   const valueSets = time('bound value sets', () => boundValueSets(built, index));
+  const hierarchies = time('code hierarchies', () => codeHierarchies(index));
   return {
     version,
     primitives: primitives.sort(byName),
@@ -64,6 +66,7 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
     resources: resources.sort(byName),
     patientCompartment: compartment,
     valueSets,
+    codeHierarchies: hierarchies,
   };
 }
 

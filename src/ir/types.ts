@@ -35,6 +35,14 @@ export interface FhirModel {
   patientCompartment: PatientCompartment;
   /** The ValueSets bound to elements that the packages alone can list, for `:in` token searches. */
   valueSets: BoundValueSet[];
+  /** The code systems of the packages whose concepts nest, for `:above`/`:below` token searches. */
+  codeHierarchies: CodeHierarchy[];
+}
+
+/** A code system's hierarchy: for each code that has a parent, its ancestors, nearest first. */
+export interface CodeHierarchy {
+  system: CanonicalUrl;
+  ancestors: Record<string, string[]>;
 }
 
 /** A ValueSet and its members (code system and code), expanded from the packages. */

@@ -13,7 +13,7 @@ export interface ExpandedCode {
 export type Expansion = { codes: string[]; members: ExpandedCode[] } | { unresolved: string };
 
 /** A concept of a code system, flattened from its hierarchy, with its ancestors' codes. */
-interface FlatConcept {
+export interface FlatConcept {
   code: string;
   selectable: boolean;
   ancestors: string[];
@@ -151,15 +151,7 @@ type CodeSystems = (system: string) => FlatConcept[] | undefined;
  * cannot be enumerated and are left out.
  */
 function codeSystemConcepts(index: DefinitionIndex): CodeSystems {
-  const sources = new Map<string, RawConcept[]>();
-  for (const codeSystem of index.codeSystems.values()) {
-    if (codeSystem.content !== undefined && codeSystem.content !== 'complete') continue;
-    sources.set(stripVersion(codeSystem.url), codeSystem.concept ?? []);
-  }
-  for (const valueSet of index.valueSets.values()) {
-    const inline = valueSet.codeSystem;
-    if (inline?.system && !sources.has(inline.system)) sources.set(inline.system, inline.concept ?? []);
-  }
+  const sources = completeCodeSystems(index);
   const flattened = new Map<string, FlatConcept[]>();
   return (system) => {
     const done = flattened.get(system);
@@ -172,7 +164,21 @@ function codeSystemConcepts(index: DefinitionIndex): CodeSystems {
   };
 }
 
-function flattenConcepts(concepts: RawConcept[], ancestors: string[]): FlatConcept[] {
+/** The concepts of every code system the packages list completely, by URL. */
+export function completeCodeSystems(index: DefinitionIndex): Map<string, RawConcept[]> {
+  const sources = new Map<string, RawConcept[]>();
+  for (const codeSystem of index.codeSystems.values()) {
+    if (codeSystem.content !== undefined && codeSystem.content !== 'complete') continue;
+    sources.set(stripVersion(codeSystem.url), codeSystem.concept ?? []);
+  }
+  for (const valueSet of index.valueSets.values()) {
+    const inline = valueSet.codeSystem;
+    if (inline?.system && !sources.has(inline.system)) sources.set(inline.system, inline.concept ?? []);
+  }
+  return sources;
+}
+
+export function flattenConcepts(concepts: RawConcept[], ancestors: string[]): FlatConcept[] {
   const flat: FlatConcept[] = [];
   for (const concept of concepts) {
     if (concept.code === undefined) continue;

@@ -4,6 +4,7 @@ import { buildSearchBundle } from '../../src/runtime/search/bundle';
 import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import { SearchUnsupportedError } from '../../src/runtime/search/sql/match';
 import type { SearchTables } from '../../src/runtime/search/table';
+import { type CodeAncestors, createTerminology } from '../../src/runtime/search/terminology';
 import { type ExampleResource, versionExamples, versionTables } from './fixtures/search/corpus';
 import { codings, fold, ids, mostFrequent, ofType, values } from './fixtures/search/oracle';
 import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
@@ -385,6 +386,65 @@ for (const backend of SEARCH_BACKENDS) {
         () => store.search(parse('Observation', 'category:in=http://example.org/unknown'), options),
         (error: unknown) =>
           error instanceof SearchUnsupportedError && /not one this server can expand/.test(error.message),
+      );
+    });
+
+    it('token :below and :above: by the code system hierarchies of the version', async () => {
+      const codeSystems = require('../../generated/r4/server/code-systems.json') as CodeAncestors;
+      const terminology = createTerminology({ codeSystems });
+      const options = { version: 'r4' as const, tables, baseUrl: BASE, subsumed: terminology.subsumed };
+      const search = async (type: string, query: string) =>
+        ids((await store.search(parse(type, query), options)).matches);
+      const actCode = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+      const below = (code: string) =>
+        new Set([
+          code,
+          ...Object.keys(codeSystems[actCode] ?? {}).filter((c) => codeSystems[actCode]?.[c]?.includes(code)),
+        ]);
+      const classOf = (e: ExampleResource) =>
+        values(e, 'Encounter.class') as { system?: string; code?: string }[];
+      const encounters = below('_ActEncounterCode');
+      assert.ok(
+        encounters.has('AMB') && encounters.has('IMP') && !encounters.has('_ActEncounterCode') === false,
+      );
+      const want = expect('Encounter', (e) =>
+        classOf(e).some((c) => c.system === actCode && encounters.has(c.code ?? '')),
+      );
+      assert.ok(want.length > 1, 'the fixture has encounters of several classes');
+      assert.deepEqual(await search('Encounter', `class:below=${actCode}|_ActEncounterCode`), want);
+      assert.deepEqual(
+        await search('Encounter', `class:below=${actCode}|IMP`),
+        expect('Encounter', (e) => classOf(e).some((c) => c.code === 'IMP')),
+      );
+      // A plain code (Observation.status) without a system: `corrected` is below `amended`.
+      const made = ['amended', 'corrected'].map((status) => ({
+        resourceType: 'Observation',
+        id: `subsumption-${status}`,
+        status,
+        code: { text: 'subsumption' },
+      }));
+      for (const resource of made) await store.create(resource as ExampleResource);
+      try {
+        const only = '_id=subsumption-amended,subsumption-corrected';
+        assert.deepEqual(await search('Observation', `status:below=amended&${only}`), [
+          'Observation/subsumption-amended',
+          'Observation/subsumption-corrected',
+        ]);
+        assert.deepEqual(await search('Observation', `status:above=corrected&${only}`), [
+          'Observation/subsumption-amended',
+          'Observation/subsumption-corrected',
+        ]);
+        assert.deepEqual(await search('Observation', `status:above=amended&${only}`), [
+          'Observation/subsumption-amended',
+        ]);
+      } finally {
+        for (const resource of made) await store.delete(resource.resourceType, resource.id);
+      }
+      // A code system without a hierarchy subsumes only the code itself.
+      await check(
+        'Patient',
+        'gender:below=http://hl7.org/fhir/administrative-gender|female',
+        (p) => p.gender === 'female',
       );
     });
 

@@ -59,14 +59,22 @@ interface PackageVersion {
   basePath: string;
 }
 
-/** `server/version.json`, `server/search-parameters.json` and `server/value-sets.json` for one version. */
+/** The `server/` files of one version: facts, search tables, ValueSets and code hierarchies. */
 export function emitServerData(model: FhirModel): Map<string, string> {
   const files = new Map<string, string>();
   const tables = searchTables(model);
   files.set('server/version.json', json(versionFacts(model, tables)));
   files.set('server/search-parameters.json', json(tables));
   files.set('server/value-sets.json', json(valueSetMembers(model)));
+  files.set('server/code-systems.json', json(codeAncestors(model)));
   return files;
+}
+
+/** Code system URL -> code -> its ancestors, nearest first, for `:above`/`:below` (search.html#token). */
+export function codeAncestors(model: FhirModel): Record<string, Record<string, string[]>> {
+  return Object.fromEntries(
+    model.codeHierarchies.map((hierarchy) => [hierarchy.system, hierarchy.ancestors]),
+  );
 }
 
 /**

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../config';
 import type { SearchParser } from '../http/search-parser';
-import { createSearchParser, createVersionedSearchEngine, type ValueSetSource } from '../search/adapters';
+import { createSearchParser, createVersionedSearchEngine } from '../search/adapters';
 import { createIndexRows, createSearchIndexer, reindexStore } from '../search/sql/indexer';
 import type { FhirVersion, SearchTables } from '../search/table';
+import type { TerminologySource } from '../search/terminology';
 import type { StoreHooks } from '../store/create-store';
 import type { PostgresStore } from '../store/postgres-store';
 import type { SqliteStore } from '../store/sqlite-store';
@@ -59,10 +60,14 @@ const INDEX_FORMAT = 2;
 
 export function wireSearch(versions: VersionModule[], settings: SearchSettings): SearchWiring {
   const tables: Partial<Record<FhirVersion, SearchTables>> = {};
-  const valueSets: Partial<Record<FhirVersion, ValueSetSource>> = {};
+  const terminology: Partial<Record<FhirVersion, TerminologySource>> = {};
   for (const version of versions) {
-    tables[version.binding.id as FhirVersion] = version.searchTables as SearchTables;
-    if (version.valueSets !== undefined) valueSets[version.binding.id as FhirVersion] = version.valueSets;
+    const id = version.binding.id as FhirVersion;
+    tables[id] = version.searchTables as SearchTables;
+    const source: TerminologySource = {};
+    if (version.valueSets !== undefined) source.valueSets = version.valueSets;
+    if (version.codeSystems !== undefined) source.codeSystems = version.codeSystems;
+    terminology[id] = source;
   }
   const indexer = createSearchIndexer({ versions: tables });
   const indexRows = createIndexRows({ versions: tables });
@@ -79,7 +84,7 @@ export function wireSearch(versions: VersionModule[], settings: SearchSettings):
     store: {
       onWrite: (event, db) => indexer(event, db),
       indexRows,
-      searchEngine: createVersionedSearchEngine(tables, valueSets),
+      searchEngine: createVersionedSearchEngine(tables, terminology),
     },
     async reindexIfStale(resourceStore) {
       if (resourceStore.kind === 'postgres') {

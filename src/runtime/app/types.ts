@@ -4,6 +4,7 @@
  */
 import type { ResourceJson, VersionBinding } from '../binding';
 import type { ServiceContext } from '../contracts';
+import type { CodeAncestors, ValueSetMembers } from '../search/terminology';
 import type { Awaitable, ResourceLike, ResourceService, UpdateOptions } from '../service';
 import type { ResourceStore } from '../store/types';
 
@@ -23,7 +24,9 @@ export interface VersionModule {
    * The version's ValueSets for `:in`/`:not-in` token searches (`src/fhir/<version>/server/value-sets.json`,
    * URL -> `system|code` members), loaded on the first such search.
    */
-  valueSets?: () => Readonly<Record<string, readonly string[]>>;
+  valueSets?: () => ValueSetMembers;
+  /** Code system hierarchies for `:above`/`:below` (`server/code-systems.json`), loaded on first use. */
+  codeSystems?: () => CodeAncestors;
   createServices(deps: ServiceDeps): Readonly<Record<string, ResourceService>>;
 }
 

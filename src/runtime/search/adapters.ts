@@ -11,6 +11,7 @@ import { parseSearch } from './parse';
 import { type EngineOptions, type SearchPage, searchPostgres, searchStore } from './sql/engine';
 import { SearchUnsupportedError } from './sql/match';
 import type { FhirVersion, SearchTables } from './table';
+import { createTerminology, type TerminologySource } from './terminology';
 
 export interface SearchModuleOptions {
   /** The tables of each mounted version, keyed by the binding id (`r4`, `stu3`, `dstu2`). */
@@ -51,11 +52,11 @@ export function createSearchParser(options: SearchModuleOptions): SearchParser {
  */
 export function createVersionedSearchEngine(
   versions: Partial<Record<FhirVersion, SearchTables>>,
-  valueSets: Partial<Record<FhirVersion, ValueSetSource>> = {},
+  terminology: Partial<Record<FhirVersion, TerminologySource>> = {},
 ): StoreSearchEngine {
   const engines = new Map<string, StoreSearchEngine>();
   for (const [version, tables] of Object.entries(versions) as [FhirVersion, SearchTables][]) {
-    engines.set(version, createStoreSearchEngine(version, tables, undefined, valueSets[version]));
+    engines.set(version, createStoreSearchEngine(version, tables, undefined, terminology[version]));
   }
   return {
     search(query, store, context) {
@@ -75,17 +76,20 @@ export function createStoreSearchEngine(
   version: FhirVersion,
   tables: SearchTables,
   baseUrl?: string,
-  valueSets?: ValueSetSource,
+  terminologySource?: TerminologySource,
 ): StoreSearchEngine {
   // `_summary` and `_elements` trim the matches; included resources stay whole (search.html#summary).
   const shapeOptions = { version, baseUrl: '', ...elementListsOf(tables) };
-  const valueSet = valueSets === undefined ? undefined : valueSetLookup(valueSets);
+  const terminology = terminologySource === undefined ? undefined : createTerminology(terminologySource);
   return {
     search(query, source: SearchSource, context) {
       const base = baseUrl ?? context?.baseUrl;
       const options: EngineOptions =
         base === undefined ? { version, tables } : { version, tables, baseUrl: base };
-      if (valueSet !== undefined) options.valueSet = valueSet;
+      if (terminology !== undefined) {
+        options.valueSet = terminology.valueSet;
+        options.subsumed = terminology.subsumed;
+      }
       const answer = (page: SearchPage): StoreSearchResult => {
         const shaping =
           query.elements !== undefined || (query.summary !== undefined && query.summary !== 'false');
@@ -110,22 +114,6 @@ export function createStoreSearchEngine(
         throw unsupported(error);
       }
     },
-  };
-}
-
-/**
- * A version's ValueSets for `:in`/`:not-in`: URL -> members as `system|code`
- * (`server/value-sets.json`), or a function that loads them, called on the first such search.
- */
-export type ValueSetSource =
-  | Readonly<Record<string, readonly string[]>>
-  | (() => Readonly<Record<string, readonly string[]>>);
-
-function valueSetLookup(source: ValueSetSource): (url: string) => readonly string[] | undefined {
-  let loaded: Readonly<Record<string, readonly string[]>> | undefined;
-  return (url) => {
-    loaded ??= typeof source === 'function' ? source() : source;
-    return Object.hasOwn(loaded, url) ? loaded[url] : undefined;
   };
 }
 

@@ -21,6 +21,11 @@ export interface ConditionContext {
   aliases: Aliases;
   /** The members (`system|code`) of a ValueSet the version's packages list, for `:in`/`:not-in`. */
   valueSet?: (url: string) => readonly string[] | undefined;
+  /**
+   * `:above`/`:below`: the code and the codes above or below it in its code system's hierarchy, as
+   * `system|code` (`|code` where the value names no system: any system).
+   */
+  subsumed?: (system: string | undefined, code: string, direction: 'above' | 'below') => string[];
 }
 
 const NON_TYPE_MODIFIERS = new Set([
@@ -94,7 +99,8 @@ export function idSet(param: SearchParam, resourceType: string, context: Conditi
     return { ids: rows(def, def.code, resourceType, match, context), negate: param.modifier === 'not-in' };
   }
   if (def.type === 'token' && (param.modifier === 'above' || param.modifier === 'below')) {
-    throw new SearchUnsupportedError(def.code, `:${param.modifier} needs a terminology service`);
+    const match = subsumes(def.code, values, param.modifier, context);
+    return { ids: rows(def, def.code, resourceType, match, context), negate: false };
   }
   const typeModifier =
     param.modifier !== undefined && !NON_TYPE_MODIFIERS.has(param.modifier) ? param.modifier : undefined;
@@ -123,18 +129,46 @@ function inValueSets(code: string, values: TypedValue[], context: ConditionConte
     }
     return listed;
   });
-  const keys = JSON.stringify([...new Set(members.flat())]);
-  const codes = JSON.stringify([
-    ...new Set(members.flat().map((key) => key.slice(key.lastIndexOf('|') + 1))),
-  ]);
-  // The code alone first, which the index on `code` answers; then system and code together, unless the
-  // element is a plain `code` (`Patient.gender`), whose rows have no system: the binding implies it.
+  return codedAs(members.flat());
+}
+
+/**
+ * Token rows coded as one of `keys` (`system|code`; `|code`: the code in any system). The code alone
+ * first, which the index on `code` answers; then system and code together, unless the element is a
+ * plain `code` (`Patient.gender`), whose rows have no system: the binding implies it.
+ */
+function codedAs(keys: string[]): (t: string) => Sql {
+  const unique = [...new Set(keys)];
+  const codes = JSON.stringify([...new Set(unique.map((key) => key.slice(key.lastIndexOf('|') + 1)))]);
+  const json = JSON.stringify(unique);
   return (t) =>
     sql(
-      `${t}.code IN (SELECT value FROM json_each(?)) AND (${t}.system IS NULL OR (${t}.system || '|' || ${t}.code) IN (SELECT value FROM json_each(?)))`,
+      `${t}.code IN (SELECT value FROM json_each(?)) AND (${t}.system IS NULL OR (${t}.system || '|' || ${t}.code) IN (SELECT value FROM json_each(?)) OR ('|' || ${t}.code) IN (SELECT value FROM json_each(?)))`,
       codes,
-      keys,
+      json,
+      json,
     );
+}
+
+/**
+ * `:below` matches codings that are the code or below it in its code system, `:above` those that are
+ * the code or above it (https://hl7.org/fhir/R4/search.html#token), by the hierarchies of the code
+ * systems the version's packages list; a code system without one subsumes only the code itself.
+ */
+function subsumes(
+  code: string,
+  values: TypedValue[],
+  direction: 'above' | 'below',
+  context: ConditionContext,
+): (t: string) => Sql {
+  const keys = values.flatMap((value) => {
+    if (value.kind !== 'token' || value.code === undefined) {
+      throw new SearchUnsupportedError(code, `:${direction} takes a code, as [system]|[code] or [code]`);
+    }
+    const system = value.system ?? undefined;
+    return context.subsumed?.(system, value.code, direction) ?? [`${system ?? ''}|${value.code}`];
+  });
+  return codedAs(keys);
 }
 
 /** A parameter answered by one index table's rows alone: which table, which rows, and the condition on one row. */
@@ -155,7 +189,10 @@ export function rowMatch(
 ): RowMatch | undefined {
   if (param.reverse || param.chain || param.modifier === 'missing' || param.modifier === 'not')
     return undefined;
-  if (param.modifier === 'identifier' || param.modifier === 'in' || param.modifier === 'not-in')
+  if (
+    param.modifier !== undefined &&
+    ['identifier', 'in', 'not-in', 'above', 'below'].includes(param.modifier)
+  )
     return undefined;
   const def = definition(resourceType, param.name, context);
   if (def.type === 'composite') return undefined;

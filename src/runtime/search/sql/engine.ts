@@ -23,6 +23,8 @@ export interface EngineOptions {
   maxIncludes?: number;
   /** The members (`system|code`) of a ValueSet, for `:in`/`:not-in`; undefined for one not known. */
   valueSet?: (url: string) => readonly string[] | undefined;
+  /** The codes a code subsumes or is subsumed by, for `:above`/`:below` (see `ConditionContext`). */
+  subsumed?: (system: string | undefined, code: string, direction: 'above' | 'below') => string[];
 }
 
 export interface StoredResource {
@@ -80,6 +82,7 @@ function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Diale
   };
   if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
   if (options.valueSet !== undefined) context.valueSet = options.valueSet;
+  if (options.subsumed !== undefined) context.subsumed = options.subsumed;
   const filter = candidates(query, context);
   const page: SearchPage = { matches: [], includes: [] };
   const countOnly = query.summary === 'count' || query.count === 0;
