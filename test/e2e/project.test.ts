@@ -402,6 +402,22 @@ for (const store of ['sqlite', 'postgres'] as const) {
         assert.match(JSON.stringify(unknown.body), /not one this server can expand/);
       });
 
+      it('answers token :below and :above from the code system hierarchies of the version', async () => {
+        // In R4's observation-status, `corrected` is below `amended`.
+        const corrected = await request(url('/Observation'), {
+          method: 'POST',
+          body: { resourceType: 'Observation', status: 'corrected', code: { text: `z${tag}` } },
+        });
+        assert.equal(corrected.status, 201, corrected.text);
+        const found = (body: { entry?: { resource: { id: string } }[] }) =>
+          (body.entry ?? []).map((entry) => entry.resource.id);
+        const below = await request(url(`/Observation?code:text=z${tag}&status:below=amended`));
+        assert.equal(below.status, 200, below.text);
+        assert.deepEqual(found(below.body), [corrected.body.id]);
+        const above = await request(url(`/Observation?code:text=z${tag}&status:above=amended`));
+        assert.deepEqual(found(above.body), []);
+      });
+
       it('gives the same results to POST _search', async () => {
         const posted = await request(url('/Patient/_search'), {
           method: 'POST',
