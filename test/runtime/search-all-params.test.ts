@@ -8,21 +8,27 @@ import { versionExamples, versionTables } from './fixtures/search/corpus';
 import { SEARCH_BACKENDS } from './fixtures/search/stores';
 
 /**
- * The parameters the embedded store leaves to services, with why (the same reasons `toSearchTable`
- * gives). Everything else of every resource of every version must parse and index.
+ * The parameters the embedded store does not index, with why (the same reasons `toSearchTable`
+ * gives): `_text` and `_content` it answers by reading the documents, the others it leaves to
+ * services. Everything else of every resource of every version must parse and index.
  */
 const NOT_INDEXED: Record<FhirVersion, Record<string, RegExp>> = {
   r4: {
-    _text: /text index/,
-    _content: /text index/,
+    _text: /reads the narrative at search time/,
+    _content: /reads the whole resource at search time/,
     _query: /operation/,
     _filter: /_filter/,
     near: /geographic/,
   },
-  stu3: { _text: /text index/, _content: /text index/, _query: /operation/, near: /geographic/ },
+  stu3: {
+    _text: /reads the narrative at search time/,
+    _content: /reads the whole resource at search time/,
+    _query: /operation/,
+    near: /geographic/,
+  },
   dstu2: {
-    _text: /text index/,
-    _content: /text index/,
+    _text: /reads the narrative at search time/,
+    _content: /reads the whole resource at search time/,
     _query: /operation/,
     near: /geographic/,
     // Composites DSTU2 names without components or path, over parts that are not direct children.

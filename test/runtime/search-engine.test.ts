@@ -448,6 +448,29 @@ for (const backend of SEARCH_BACKENDS) {
       );
     });
 
+    it('_content and _text: every word, in any string value or in the narrative, case-insensitively', async () => {
+      const strings = (value: unknown): string[] =>
+        typeof value === 'string'
+          ? [value]
+          : typeof value === 'object' && value !== null
+            ? Object.values(value).flatMap(strings)
+            : [];
+      const inContent = (r: ExampleResource, words: string[]) =>
+        words.every((word) => strings(r).some((text) => text.toLowerCase().includes(word)));
+      const narrative = (r: ExampleResource) =>
+        ((r as { text?: { div?: string } }).text?.div ?? '').toLowerCase();
+      await check('Patient', '_content=chalmers', (p) => inContent(p, ['chalmers']));
+      await check('Patient', '_content=PETER chalmers', (p) => inContent(p, ['peter', 'chalmers']));
+      await check(
+        'Patient',
+        '_content=chalmers,donald',
+        (p) => inContent(p, ['chalmers']) || inContent(p, ['donald']),
+      );
+      await check('Observation', '_text=glucose', (o) => narrative(o).includes('glucose'));
+      // Property names are not content: every Patient has a `resourceType`, none says so in a value.
+      assert.deepEqual(await matches('Patient', '_content=resourcetype'), []);
+    });
+
     it('refuses what it cannot answer, naming the parameter', async () => {
       await assert.rejects(
         () => run(parse('Observation', 'code:in=http://hl7.org/fhir/ValueSet/x')),

@@ -7,10 +7,13 @@ import type { ResourceType, SearchParameter } from '../../ir/types';
 import type { CompositeComponent, SearchParamDef, SearchTable } from './table';
 import { xpathToFhirPath } from './xpath';
 
-/** Parameters that select no element, so the store cannot index them; services may still answer them. */
+/**
+ * Parameters that select no element, so the store cannot index them; services may still answer them.
+ * The embedded store answers `_text` and `_content` by reading the documents at search time.
+ */
 const NOT_INDEXED: Record<string, string> = {
-  _text: 'full-text search of the narrative needs a text index (search.html#text)',
-  _content: 'full-text search of the whole resource needs a text index (search.html#content)',
+  _text: 'not indexed: the embedded store reads the narrative at search time (search.html#text)',
+  _content: 'not indexed: the embedded store reads the whole resource at search time (search.html#content)',
   _query: 'a named query is defined by an operation, not by a path (search.html#query)',
   _filter: 'the _filter expression language is a separate specification (search_filter.html)',
   near: 'distance from a point needs a geographic index (location.html#positional)',

@@ -26,6 +26,8 @@ export interface ConditionContext {
    * `system|code` (`|code` where the value names no system: any system).
    */
   subsumed?: (system: string | undefined, code: string, direction: 'above' | 'below') => string[];
+  /** Which database the SQL is for, where the two differ beyond what the runner rewrites. */
+  dialect?: 'sqlite' | 'postgres';
 }
 
 const NON_TYPE_MODIFIERS = new Set([
@@ -62,6 +64,9 @@ export interface IdSet {
 export function idSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
   if (param.reverse) return { ids: reverseChain(param, resourceType, context), negate: false };
   if (param.chain) return { ids: chain(param, resourceType, context), negate: false };
+  if (param.name === '_text' || param.name === '_content') {
+    return { ids: fullText(param, resourceType, context), negate: param.modifier === 'not' };
+  }
   const def = definition(resourceType, param.name, context);
   const values = param.values as TypedValue[];
   if (param.modifier === 'missing') {
@@ -171,6 +176,46 @@ function subsumes(
   return codedAs(keys);
 }
 
+/**
+ * `_content` (every string value of the resource) and `_text` (its narrative), as a case-insensitive
+ * search for each word of the value, ORed across values (https://hl7.org/fhir/R4/search.html#content).
+ * The documents are read at search time, not indexed: a scan of the type's resources, which the
+ * embedded store can afford and which costs writes nothing.
+ */
+function fullText(param: SearchParam, resourceType: string, context: ConditionContext): Sql {
+  if (param.modifier !== undefined && param.modifier !== 'not') {
+    throw new SearchUnsupportedError(param.name, `${param.name} takes no :${param.modifier}`);
+  }
+  const postgres = context.dialect === 'postgres';
+  // The position of a substring: SQLite's instr, PostgreSQL's strpos.
+  const position = postgres ? 'strpos' : 'instr';
+  const contains = (word: string): Sql => {
+    if (param.name === '_text') {
+      const div = postgres ? "(d.json->'text'->>'div')" : "json_extract(d.json, '$.text.div')";
+      return sql(`${position}(lower(${div}), ?) > 0`, word);
+    }
+    const strings = postgres
+      ? "jsonb_path_query(d.json, 'strict $.**') AS v(value) WHERE jsonb_typeof(v.value) = 'string' AND strpos(lower(v.value #>> '{}'), ?) > 0"
+      : "json_tree(d.json) AS v WHERE v.type = 'text' AND instr(lower(v.value), ?) > 0";
+    return sql(`EXISTS (SELECT 1 FROM ${strings})`, word);
+  };
+  const eachValue = param.values.map((value) => {
+    const words = value.raw
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((word) => word !== '');
+    if (words.length === 0) {
+      throw new SearchUnsupportedError(param.name, `${param.name} needs a word to look for`);
+    }
+    return all(words.map(contains));
+  });
+  const matched = any(eachValue);
+  return {
+    text: `SELECT d.id AS id FROM resources d WHERE d.resource_type = ? AND d.deleted = 0 AND (${matched.text})`,
+    args: [resourceType, ...matched.args],
+  };
+}
+
 /** A parameter answered by one index table's rows alone: which table, which rows, and the condition on one row. */
 export interface RowMatch {
   table: string;
@@ -189,6 +234,7 @@ export function rowMatch(
 ): RowMatch | undefined {
   if (param.reverse || param.chain || param.modifier === 'missing' || param.modifier === 'not')
     return undefined;
+  if (param.name === '_text' || param.name === '_content') return undefined;
   if (
     param.modifier !== undefined &&
     ['identifier', 'in', 'not-in', 'above', 'below'].includes(param.modifier)

@@ -83,6 +83,7 @@ function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Diale
   if (options.baseUrl !== undefined) context.baseUrl = options.baseUrl;
   if (options.valueSet !== undefined) context.valueSet = options.valueSet;
   if (options.subsumed !== undefined) context.subsumed = options.subsumed;
+  context.dialect = dialect;
   const filter = candidates(query, context);
   const page: SearchPage = { matches: [], includes: [] };
   const countOnly = query.summary === 'count' || query.count === 0;
