@@ -199,6 +199,49 @@ describe('runtime http: batch and transaction Bundles', () => {
     assert.equal(big.status, 413);
   });
 
+  it('lets other requests go on during a transaction when the store isolates transactions itself', async () => {
+    await server.stop();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls: string[] = [];
+    server = await startTestServer({
+      r4Services: (defaults) => ({
+        ...defaults,
+        Patient: {
+          ...defaults.Patient,
+          create: async (resource, ctx) => {
+            await gate;
+            return defaults.Patient?.create?.(resource, ctx) ?? resource;
+          },
+        },
+      }),
+      // As the PostgreSQL store: each transaction on a connection of its own.
+      handler: {
+        transactions: {
+          isolated: true,
+          begin: () => void calls.push('begin'),
+          commit: () => void calls.push('commit'),
+          rollback: () => void calls.push('rollback'),
+        },
+      },
+    });
+    const transaction = post(`${server.url}/r4`, {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: patient(), request: { method: 'POST', url: 'Patient' } }],
+    });
+    while (!calls.includes('begin')) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The transaction waits on its service; a search on the same handler answers meanwhile.
+    const search = await fetch(`${server.url}/r4/Patient`);
+    assert.equal(search.status, 200);
+    assert.deepEqual(calls, ['begin']);
+    release();
+    assert.equal((await transaction).status, 200);
+    assert.deepEqual(calls, ['begin', 'commit']);
+  });
+
   it('keeps other requests out while a transaction is open, on every version sharing the store', async () => {
     await server.stop();
     // Creates that wait on a timer, as a service calling a database would, so entries interleave with other requests.

@@ -86,7 +86,11 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   const software = options.software ?? 'fhirgen';
   const known = new Set(options.binding.resourceTypes.filter((type) => options.services[type] !== undefined));
   const isKnownType = (type: string) => known.has(type);
-  const lock = options.transactions === undefined ? new ReadWriteLock() : lockOf(options.transactions);
+  // Without a store that isolates transactions itself, a transaction Bundle keeps every other request
+  // on the store out until it commits or rolls back.
+  const control = options.transactions;
+  const lock =
+    control?.isolated === true ? undefined : control === undefined ? new ReadWriteLock() : lockOf(control);
   const contentType = `${options.binding.mimeType}; charset=utf-8`;
 
   const dispatch = async (request: FhirRequest): Promise<FhirResponse> => {
@@ -159,9 +163,9 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
           request.method === 'POST' &&
           (request.path === '' || request.path === '/') &&
           isTransactionBody(request.body);
-        response = isTransaction
-          ? await lock.exclusive(() => dispatch(request))
-          : await lock.shared(() => dispatch(request));
+        if (lock === undefined) response = await dispatch(request);
+        else if (isTransaction) response = await lock.exclusive(() => dispatch(request));
+        else response = await lock.shared(() => dispatch(request));
       } catch (error) {
         response = errorResponseFor(request)(error);
       }

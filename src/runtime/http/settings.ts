@@ -16,6 +16,11 @@ import type { FhirRequest } from './types';
 
 /** Explicit transaction control, which a transaction Bundle needs to be all or nothing. */
 export interface TransactionControl {
+  /**
+   * True when the store keeps a transaction Bundle's writes apart from other requests by itself
+   * (PostgreSQL: the Bundle runs on a connection of its own); other requests then need not wait.
+   */
+  readonly isolated?: boolean;
   begin(): void | Promise<void>;
   commit(): void | Promise<void>;
   rollback(): void | Promise<void>;

@@ -199,6 +199,9 @@ export class PostgresStore implements ResourceStore {
     return this.engine.search(query, source, context);
   }
 
+  /** Each transaction Bundle runs on its own connection: other requests go on meanwhile. */
+  readonly isolated = true;
+
   /**
    * Starts a transaction Bundle's database transaction on one pooled connection. The connection is
    * entered into the caller's async context before the first await, so every store call the Bundle's
