@@ -268,8 +268,10 @@ for (const backend of BACKENDS) {
             );
           }
         })();
+        let halted = false;
         try {
           await sleep(300);
+          halted = true;
           await faults.haltStore();
           for (const instance of [one, other]) {
             assertTransient(await fhir(instance.url, `/Patient/${id}`, token));
@@ -281,6 +283,7 @@ for (const backend of BACKENDS) {
             );
             assert.equal((await send(`${instance.url}/health/ready`)).status, 503);
           }
+          halted = false;
           await faults.resumeStore();
           for (const instance of [one, other]) {
             const reply = await eventually(() => fhir(instance.url, `/Patient/${id}`, token));
@@ -290,6 +293,8 @@ for (const backend of BACKENDS) {
         } finally {
           streaming = false;
           await stream;
+          // The database is shared by the suites that follow: never leave it down.
+          if (halted) await faults.resumeStore();
         }
         const unexpected = replies.filter(
           (reply) => ![200, 201, 503].includes(reply.status) || (reply.status === 503 && !isTransient(reply)),

@@ -221,8 +221,14 @@ describe('runtime http: batch and transaction Bundles', () => {
       handler: {
         transactions: {
           isolated: true,
-          begin: () => void calls.push('begin'),
-          commit: () => void calls.push('commit'),
+          async inTransaction(work) {
+            calls.push('begin');
+            const result = await work();
+            calls.push('commit');
+            return result;
+          },
+          begin: () => void calls.push('begin without inTransaction'),
+          commit: () => void calls.push('commit without inTransaction'),
           rollback: () => void calls.push('rollback'),
         },
       },

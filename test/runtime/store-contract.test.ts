@@ -263,12 +263,21 @@ describe('resource store contract: PostgreSQL only', function () {
       // Two async contexts, as two requests would be: the transaction and a caller outside it.
       const inside = (async () => {
         await new Promise((resolve) => setImmediate(resolve));
-        await store.begin();
-        await store.create('Patient', patient({ id: 'inside' }));
-        assert.equal((await store.read('Patient', 'inside')).id, 'inside', 'the transaction sees its write');
-        wrote();
-        await lookedAt;
-        await store.rollback();
+        const rollBack = new Error('roll back');
+        const ended = await store
+          .inTransaction(async () => {
+            await store.create('Patient', patient({ id: 'inside' }));
+            assert.equal(
+              (await store.read('Patient', 'inside')).id,
+              'inside',
+              'the transaction sees its write',
+            );
+            wrote();
+            await lookedAt;
+            throw rollBack;
+          })
+          .catch((error: unknown) => error);
+        assert.equal(ended, rollBack);
       })();
       const outside = (async () => {
         await written;
@@ -302,6 +311,28 @@ describe('resource store contract: PostgreSQL only', function () {
       assert.equal(await statusOf(() => store.begin()), 503);
       await db.restart();
       assert.equal((await store.read('Patient', 'kept')).id, 'kept');
+      await store.ping();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('survives the database going away while a transaction Bundle holds a connection', async () => {
+    const store = new PostgresStore({ url: db.url, connectTimeout: 2000 });
+    try {
+      const status = await statusOf(() =>
+        store.inTransaction(async () => {
+          await store.create('Patient', patient({ id: 'in-flight' }));
+          // The held connection ends between two statements: pg emits 'error' on the client itself,
+          // which would end the process without a listener.
+          await db.halt();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await store.create('Patient', patient({ id: 'second' }));
+        }),
+      );
+      assert.equal(status, 503);
+      await db.restart();
+      assert.equal(await statusOf(() => store.read('Patient', 'in-flight')), 404);
       await store.ping();
     } finally {
       await store.close();

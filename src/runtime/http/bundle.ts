@@ -86,13 +86,20 @@ async function runTransaction(
     .map((request, index) => ({ request, index }))
     .sort((a, b) => (TRANSACTION_ORDER[a.request.method] ?? 4) - (TRANSACTION_ORDER[b.request.method] ?? 4));
   const responses: FhirResponse[] = new Array(requests.length);
-  await control.begin();
-  try {
+  const run = async () => {
     for (const { request, index } of order) {
       const response = await dispatch(request);
       if (response.status >= 400) throw entryFailure(response, index);
       responses[index] = response;
     }
+  };
+  if (control.inTransaction !== undefined) {
+    await control.inTransaction(run);
+    return responses;
+  }
+  await control.begin();
+  try {
+    await run();
   } catch (error) {
     await control.rollback();
     throw error;

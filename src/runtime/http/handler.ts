@@ -90,7 +90,11 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   // on the store out until it commits or rolls back.
   const control = options.transactions;
   const lock =
-    control?.isolated === true ? undefined : control === undefined ? new ReadWriteLock() : lockOf(control);
+    control?.isolated === true && control.inTransaction !== undefined
+      ? undefined
+      : control === undefined
+        ? new ReadWriteLock()
+        : lockOf(control);
   const contentType = `${options.binding.mimeType}; charset=utf-8`;
 
   const dispatch = async (request: FhirRequest): Promise<FhirResponse> => {

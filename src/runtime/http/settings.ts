@@ -21,6 +21,11 @@ export interface TransactionControl {
    * (PostgreSQL: the Bundle runs on a connection of its own); other requests then need not wait.
    */
   readonly isolated?: boolean;
+  /**
+   * Runs `work` as one transaction, committed when it resolves and rolled back when it throws. Used
+   * instead of begin/commit/rollback when present (the PostgreSQL store: `isolated` stores need it).
+   */
+  inTransaction?<T>(work: () => Promise<T>): Promise<T>;
   begin(): void | Promise<void>;
   commit(): void | Promise<void>;
   rollback(): void | Promise<void>;

@@ -65,6 +65,13 @@ export class PostgresStore implements ResourceStore {
     // An idle client whose server went away emits 'error'; the pool drops it and connects anew on
     // the next request. Without a listener the process would exit.
     this.pool.on('error', () => {});
+    // A checked-out client is the pool's no longer (pg-pool removes its listener on checkout): when
+    // the server goes away between two statements of a write, the client itself emits 'error', which
+    // would end the process. The next statement on it fails as unavailable (503) and `release(true)`
+    // drops it.
+    this.pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
   }
 
   /**
@@ -203,9 +210,41 @@ export class PostgresStore implements ResourceStore {
   readonly isolated = true;
 
   /**
-   * Starts a transaction Bundle's database transaction on one pooled connection. The connection is
-   * entered into the caller's async context before the first await, so every store call the Bundle's
-   * entries make uses it, while calls from other requests keep using the pool.
+   * Runs a transaction Bundle's entries as one database transaction on one pooled connection:
+   * committed when `work` resolves, rolled back when it throws. The connection is found by the store
+   * calls `work` makes through `AsyncLocalStorage.run`, which confines it to `work`'s own async
+   * context: `begin` (`enterWith`) would also hand it to other requests' continuations of promises
+   * settled inside the transaction.
+   */
+  async inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      await client.query('BEGIN');
+    } catch (error) {
+      client.release(true);
+      throw translate(error);
+    }
+    const transaction: Transaction = { client: Promise.resolve(client), open: true };
+    let broken = false;
+    try {
+      const result = await this.transaction.run(transaction, work);
+      transaction.open = false;
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      transaction.open = false;
+      broken = isUnavailable(error);
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
+      throw translate(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Starts a transaction on one pooled connection, entered into the caller's async context before
+   * the first await so that the caller's later store calls use it. Only for a caller that runs alone
+   * (the request handler's lock keeps others out); `inTransaction` needs no lock.
    */
   begin(): Promise<void> {
     const client = this.connect();
