@@ -20,6 +20,7 @@ import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY, SCHEMA_VERSION } from './postgres-sch
 import type { StoreSearchEngine } from './sqlite-store';
 import { parseStored } from './stored';
 import type { ResourceStore, SearchContext, StoreSearchResult } from './types';
+import { type HeadRow, nextVersion, withMeta } from './write-rules';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database` */
@@ -130,14 +131,7 @@ export class PostgresStore implements ResourceStore {
     return this.write(async (client) => {
       const stamp = await nextStamp(client);
       const row = await head(client, resourceType, id);
-      checkVersion(resourceType, id, row, options.ifMatch);
-      if (row === undefined && !options.allowCreate) {
-        throw new FhirHttpError(
-          405,
-          `${resourceType}/${id} is not known and this server does not create resources by update`,
-        );
-      }
-      const versionId = row === undefined ? 1 : row.version_id + 1;
+      const versionId = nextVersion(resourceType, id, row, options);
       const kind = row === undefined ? 'create' : 'update';
       const stored = await this.put(client, kind, resourceType, id, versionId, stamp, resource);
       return { resource: stored, created: row === undefined || row.deleted === 1 };
@@ -417,13 +411,7 @@ export class PostgresStore implements ResourceStore {
     lastUpdated: string,
     resource: ResourceJson,
   ): Promise<ResourceJson> {
-    const { resourceType: _type, id: _id, meta, ...rest } = resource;
-    const stored: ResourceJson = {
-      resourceType,
-      id,
-      meta: { ...meta, versionId: String(versionId), lastUpdated },
-      ...rest,
-    };
+    const stored = withMeta(resourceType, id, versionId, lastUpdated, resource);
     const json = JSON.stringify(stored);
     await client.query(
       `INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, json) VALUES ($1, $2, $3, $4, 0, $5)
@@ -478,11 +466,6 @@ export class PostgresStore implements ResourceStore {
   }
 }
 
-interface HeadRow {
-  version_id: number;
-  deleted: number;
-}
-
 async function head(client: PoolClient, resourceType: string, id: string): Promise<HeadRow | undefined> {
   const result = await client.query(
     'SELECT version_id, deleted FROM resources WHERE resource_type = $1 AND id = $2',
@@ -502,18 +485,6 @@ async function nextStamp(client: PoolClient): Promise<string> {
      WHERE one = 1 RETURNING ms`,
   );
   return new Date(Number(result.rows[0]?.ms)).toISOString();
-}
-
-/** `If-Match` (https://hl7.org/fhir/R4/http.html#concurrency): 412 unless the current version is the one named. */
-function checkVersion(resourceType: string, id: string, row: HeadRow | undefined, ifMatch?: string): void {
-  if (ifMatch === undefined) return;
-  if (row === undefined || row.deleted === 1 || String(row.version_id) !== ifMatch) {
-    const current = row === undefined ? 'none' : String(row.version_id);
-    throw new FhirHttpError(
-      412,
-      `${resourceType}/${id}: If-Match asks for version ${ifMatch}, current version is ${current}`,
-    );
-  }
 }
 
 /**

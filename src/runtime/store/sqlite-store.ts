@@ -11,6 +11,7 @@ import { FhirHttpError } from '../outcome';
 import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { STORE_SCHEMA } from './schema';
 import type { ResourceStore, SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
+import { type HeadRow, nextVersion, withMeta } from './write-rules';
 
 export type { SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
 
@@ -35,11 +36,6 @@ export interface StoreSearchEngine {
 }
 
 /** What writes need of the current version: no JSON, which would cost a string of kilobytes. */
-interface HeadRow {
-  version_id: number;
-  deleted: number;
-}
-
 interface CurrentRow extends HeadRow {
   json: string | null;
 }
@@ -198,14 +194,7 @@ export class SqliteStore implements ResourceStore {
       update: this.db.transaction(
         (resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) => {
           const row = head.get(resourceType, id) as HeadRow | undefined;
-          checkVersion(resourceType, id, row, options.ifMatch);
-          if (row === undefined && !options.allowCreate) {
-            throw new FhirHttpError(
-              405,
-              `${resourceType}/${id} is not known and this server does not create resources by update`,
-            );
-          }
-          const versionId = row === undefined ? 1 : row.version_id + 1;
+          const versionId = nextVersion(resourceType, id, row, options);
           const stored = this.write(
             row === undefined ? 'create' : 'update',
             resourceType,
@@ -245,13 +234,7 @@ export class SqliteStore implements ResourceStore {
     resource: ResourceJson,
   ): ResourceJson {
     const lastUpdated = this.nextStamp();
-    const { resourceType: _type, id: _id, meta, ...rest } = resource;
-    const stored: ResourceJson = {
-      resourceType,
-      id,
-      meta: { ...meta, versionId: String(versionId), lastUpdated },
-      ...rest,
-    };
+    const stored = withMeta(resourceType, id, versionId, lastUpdated, resource);
     const json = JSON.stringify(stored);
     this.statements.upsert.run(resourceType, id, versionId, lastUpdated, json);
     this.statements.history.run(
@@ -264,18 +247,6 @@ export class SqliteStore implements ResourceStore {
     );
     this.onWrite?.({ kind, resourceType, id, versionId: String(versionId), resource: stored }, this.db);
     return stored;
-  }
-}
-
-/** `If-Match` (https://hl7.org/fhir/R4/http.html#concurrency): 412 unless the current version is the one named. */
-function checkVersion(resourceType: string, id: string, row: HeadRow | undefined, ifMatch?: string): void {
-  if (ifMatch === undefined) return;
-  if (row === undefined || row.deleted === 1 || String(row.version_id) !== ifMatch) {
-    const current = row === undefined ? 'none' : String(row.version_id);
-    throw new FhirHttpError(
-      412,
-      `${resourceType}/${id}: If-Match asks for version ${ifMatch}, current version is ${current}`,
-    );
   }
 }
 
