@@ -9,9 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { eventually } from '../support/eventually';
 import { installedProject, type StartedServer, startServer, tempDir } from '../support/project';
 import { startRedis, type TestRedis } from '../support/redis';
 import { basic, clientSecretOf, clientToken, type Received, SECURE_PROJECT, send } from './security-support';
+
+/** Servers started as child processes take longer to notice Redis coming back. */
+const eventuallyE2e = (check: () => Promise<unknown>) => eventually(check, 15_000, 200);
 
 const ISSUER = 'https://two-instances.test';
 
@@ -166,7 +170,7 @@ describe('generated project on a Redis token store, end to end', function () {
         await redis.start();
       }
       for (const server of [one, two]) {
-        await eventually(async () => assert.equal((await send(`${server.url}/health/ready`)).status, 200));
+        await eventuallyE2e(async () => assert.equal((await send(`${server.url}/health/ready`)).status, 200));
       }
       // The test Redis keeps nothing across a restart: the old token is unknown now, and refused.
       assertInvalidToken(await read(one, before), 'token invalid');
@@ -177,16 +181,3 @@ describe('generated project on a Redis token store, end to end', function () {
     });
   });
 });
-
-async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}

@@ -12,6 +12,7 @@ import {
   redactUrl,
 } from '../../src/runtime/security/redis-token-store';
 import { isStoreUnavailable, type TokenStore } from '../../src/runtime/security/token-store';
+import { eventually } from '../support/eventually';
 import { startRedis, type TestRedis } from '../support/redis';
 import { tokenStoreSuite } from './fixtures/security/token-store-suite';
 
@@ -204,17 +205,4 @@ function sample(jti: string) {
     issuedAt: 1_800_000_000,
     expiresAt: 1_800_000_600,
   };
-}
-
-async function eventually(check: () => Promise<unknown>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }

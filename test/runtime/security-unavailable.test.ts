@@ -12,6 +12,7 @@ import { scopeDecision } from '../../src/runtime/security/guard';
 import { createSecurity } from '../../src/runtime/security/index';
 import { SqliteTokenStore } from '../../src/runtime/security/sqlite-token-store';
 import { TokenStoreUnavailableError } from '../../src/runtime/security/token-store';
+import { eventually } from '../support/eventually';
 import { startRedis, type TestRedis } from '../support/redis';
 import { type Reply, startTestProject, type TestProject } from './fixtures/security/project';
 
@@ -152,16 +153,3 @@ describe('scope decisions without the token store', () => {
     }
   });
 });
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
