@@ -220,7 +220,6 @@ describe('runtime http: batch and transaction Bundles', () => {
       // As the PostgreSQL store: each transaction on a connection of its own.
       handler: {
         transactions: {
-          isolated: true,
           async inTransaction(work) {
             calls.push('begin');
             const result = await work();

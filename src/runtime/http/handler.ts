@@ -86,11 +86,11 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   const software = options.software ?? 'fhirgen';
   const known = new Set(options.binding.resourceTypes.filter((type) => options.services[type] !== undefined));
   const isKnownType = (type: string) => known.has(type);
-  // Without a store that isolates transactions itself, a transaction Bundle keeps every other request
-  // on the store out until it commits or rolls back.
+  // Unless the store keeps transactions apart itself (`inTransaction`), a transaction Bundle keeps every
+  // other request on the store out until it commits or rolls back.
   const control = options.transactions;
   const lock =
-    control?.isolated === true && control.inTransaction !== undefined
+    control?.inTransaction !== undefined
       ? undefined
       : control === undefined
         ? new ReadWriteLock()

@@ -17,13 +17,9 @@ import type { FhirRequest } from './types';
 /** Explicit transaction control, which a transaction Bundle needs to be all or nothing. */
 export interface TransactionControl {
   /**
-   * True when the store keeps a transaction Bundle's writes apart from other requests by itself
-   * (PostgreSQL: the Bundle runs on a connection of its own); other requests then need not wait.
-   */
-  readonly isolated?: boolean;
-  /**
-   * Runs `work` as one transaction, committed when it resolves and rolled back when it throws. Used
-   * instead of begin/commit/rollback when present (the PostgreSQL store: `isolated` stores need it).
+   * Runs `work` as one transaction, committed when it resolves and rolled back when it throws, kept
+   * apart from other requests by the store itself (PostgreSQL: a connection of its own). When present
+   * it is used instead of begin/commit/rollback, and other requests need not wait for the Bundle.
    */
   inTransaction?<T>(work: () => Promise<T>): Promise<T>;
   begin(): void | Promise<void>;

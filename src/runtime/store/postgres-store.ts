@@ -200,9 +200,6 @@ export class PostgresStore implements ResourceStore {
     return this.engine.search(query, source, context);
   }
 
-  /** Each transaction Bundle runs on its own connection: other requests go on meanwhile. */
-  readonly isolated = true;
-
   /**
    * Runs a transaction Bundle's entries as one database transaction on one pooled connection:
    * committed when `work` resolves, rolled back when it throws. The connection is found by the store
