@@ -17,6 +17,7 @@ import { startProject } from '../src/runtime/app/run';
 import { hashSecret } from '../src/runtime/security/secrets';
 import { storeServices } from '../src/runtime/store/store-service';
 import { generatedBinding, generatedSearchTables } from '../test/runtime/fixtures/generated';
+import { benchToken } from './client-token';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -57,7 +58,7 @@ async function serve(security: 'on' | 'off'): Promise<void> {
     ],
     env: { PORT: '0', HOST: '127.0.0.1', STORE: 'memory', LOG_LEVEL: 'silent', SECURITY: security },
   });
-  const admin = security === 'on' ? await token(project.url) : '';
+  const admin = security === 'on' ? await benchToken(project.url) : '';
   const put = await fetch(`${project.url}/r4/Patient/p1`, {
     method: 'PUT',
     headers: {
@@ -73,18 +74,6 @@ async function serve(security: 'on' | 'off'): Promise<void> {
     await project.close();
     rmSync(dir, { recursive: true, force: true });
   });
-}
-
-async function token(url: string): Promise<string> {
-  const response = await fetch(`${url}/auth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`,
-    },
-    body: 'grant_type=client_credentials',
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 function startChild(security: 'on' | 'off'): Promise<{ child: ChildProcess; url: string; token: string }> {

@@ -19,6 +19,7 @@ import { MemoryAuditLog } from '../src/runtime/security/audit';
 import { requireScope } from '../src/runtime/security/guard';
 import { createSecurity } from '../src/runtime/security/index';
 import { hashSecret } from '../src/runtime/security/secrets';
+import { benchToken } from './client-token';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -92,18 +93,6 @@ function startChild(): Promise<{ child: ChildProcess; on: number; off: number }>
   });
 }
 
-async function token(port: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/auth/token`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`,
-    },
-    body: 'grant_type=client_credentials',
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
 async function load(url: string, headers: Record<string, string>): Promise<autocannon.Result> {
   return autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
 }
@@ -120,7 +109,7 @@ function line(label: string, result: autocannon.Result): string {
 async function main(): Promise<void> {
   const { child, on: onPort, off: offPort } = await startChild();
   try {
-    const bearer = await token(onPort);
+    const bearer = await benchToken(`http://127.0.0.1:${onPort}`);
     // Warm both up so that neither pays for JIT compilation in its measured run.
     await autocannon({ url: `http://127.0.0.1:${offPort}/r4/Patient/p1`, connections: 10, duration: 2 });
     await autocannon({

@@ -23,6 +23,7 @@ import { createSecurity, type Security } from '../src/runtime/security/index';
 import { openRedisTokenStore } from '../src/runtime/security/redis-token-store';
 import { hashSecret } from '../src/runtime/security/secrets';
 import { startRedis } from '../test/support/redis';
+import { benchToken } from './client-token';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -89,18 +90,6 @@ function startChild(redisUrl: string): Promise<{ child: ChildProcess; ports: num
   });
 }
 
-async function token(port: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/auth/token`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`,
-    },
-    body: 'grant_type=client_credentials',
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
 function failures(result: autocannon.Result): number {
   return result.errors + result.timeouts + result.non2xx;
 }
@@ -111,8 +100,12 @@ async function main(): Promise<void> {
   try {
     const headers: Record<Variant, Record<string, string>> = {
       'security off': {},
-      'SQLite store': { Authorization: `Bearer ${await token(ports[1] as number)}` },
-      'Redis store': { Authorization: `Bearer ${await token(ports[2] as number)}` },
+      'SQLite store': {
+        Authorization: `Bearer ${await benchToken(`http://127.0.0.1:${ports[1] as number}`)}`,
+      },
+      'Redis store': {
+        Authorization: `Bearer ${await benchToken(`http://127.0.0.1:${ports[2] as number}`)}`,
+      },
     };
     const url = (i: number) => `http://127.0.0.1:${ports[i]}/r4/Patient/p1`;
     // Warm up every variant so that none pays for JIT compilation in its measured run.
