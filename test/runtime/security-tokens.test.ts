@@ -292,6 +292,18 @@ describe('token matrix (built-in issuer, EdDSA)', () => {
     assert.equal(h.audit.ofType('address_blocked')[0]?.reason, 'address mismatch');
   });
 
+  it('refuses a blocked address whatever it presents: a token verified before, none, a malformed one', async () => {
+    const token = await h.token('app', 'user/Observation.rs', '127.0.0.1');
+    const other = await h.token('other-app', 'user/Observation.read', '127.0.0.1');
+    assert.equal((await h.get(READ, other, '127.0.0.1')).status, 200, 'verified once, so cached');
+    assertInvalidToken(await h.get(READ, token, '127.0.0.2'), 'token used from another address');
+    assertInvalidToken(await h.get(READ, other, '127.0.0.2'), 'address blocked');
+    assertInvalidToken(await h.get(READ, undefined, '127.0.0.2'), 'address blocked');
+    assertInvalidToken(await h.get(READ, 'not-a-jwt', '127.0.0.2'), 'address blocked');
+    assert.equal((await h.get(READ, other, '127.0.0.1')).status, 200, 'the bound address is not blocked');
+    assert.equal(h.audit.ofType('address_blocked').length, 4, 'the block and three refusals are audited');
+  });
+
   it('accepts a token from any address when address binding is off (third address, own harness)', async () => {
     const open = await startHarness({ addressBinding: { enabled: false, blockSeconds: 60 } });
     try {

@@ -89,13 +89,16 @@ async function authenticate(
 ): Promise<Principal | undefined> {
   const { store, audit, verifier, config } = options;
   const address = clientAddress(req);
-  if ((await store.blockedUntil(address, now())) !== undefined) {
+  const token = bearerToken(req.headers.authorization);
+  // The verifier reads the address's block with the token's state (one store read); only a request
+  // it refused before reading, or one without a token, needs a read of its own.
+  const result = token === undefined ? undefined : await verifier.verify(token, { address, now: now() });
+  const blocked = result?.addressBlocked ?? (await store.blockedUntil(address, now())) !== undefined;
+  if (blocked) {
     audit.record({ type: 'address_blocked', address, reason: 'request refused' });
     return refuse(res, 'blocked');
   }
-  const token = bearerToken(req.headers.authorization);
-  if (token === undefined) return refuse(res, 'missing');
-  const result = await verifier.verify(token);
+  if (result === undefined) return refuse(res, 'missing');
   if (!result.ok) {
     if (result.reason === 'unavailable') return void sendUnavailable(res, DESCRIPTIONS.unavailable);
     return refuse(res, result.reason);

@@ -3,7 +3,7 @@ import { type AccessClaims, toAccessClaims } from './claims';
 import type { ExternalIssuerConfig } from './config';
 import { loadJose } from './jose';
 import type { TokenStore } from './token-store';
-import { type TokenVerifier, VerifiedTokenCache, type VerifyResult, verifyJwt } from './verifier';
+import { blockOf, type TokenVerifier, VerifiedTokenCache, type VerifyResult, verifyJwt } from './verifier';
 
 /**
  * Tokens of an external identity provider: verified against its JWKS (fetched with a time limit,
@@ -22,11 +22,14 @@ export interface ExternalVerifierOptions {
 export async function createExternalVerifier(options: ExternalVerifierOptions): Promise<TokenVerifier> {
   const inner = options.external.jwksUrl ? await jwksVerifier(options) : introspectionVerifier(options);
   return {
-    async verify(token) {
+    async verify(token, address) {
       const result = await inner.verify(token);
       if (!result.ok) return result;
-      const { revocation } = await options.store.state(result.claims.jti);
-      return revocation ? { ok: false, reason: 'revoked' } : result;
+      const state = await options.store.state(result.claims.jti, address);
+      return {
+        ...(state.revocation ? { ok: false, reason: 'revoked' } : result),
+        ...blockOf(state, address),
+      };
     },
   };
 }

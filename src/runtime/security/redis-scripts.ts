@@ -11,9 +11,14 @@
  * Epoch milliseconds (13 digits) are exact in Lua's doubles.
  */
 
-/** KEYS: issued record, revocation. Returns both hashes as flat field/value lists. */
+/**
+ * KEYS: issued record, revocation and, optionally, an address block. Returns both hashes as flat
+ * field/value lists, then the block's deadline when one was asked for and exists.
+ */
 export const STATE = `
-return { redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]) }
+local state = { redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]) }
+if KEYS[3] then state[3] = redis.call('GET', KEYS[3]) end
+return state
 `;
 
 /**

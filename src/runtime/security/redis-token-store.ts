@@ -15,6 +15,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import * as scripts from './redis-scripts';
 import {
+  type AddressCheck,
   type CounterValue,
   type IssuedToken,
   type TokenState,
@@ -39,9 +40,16 @@ export const DEFAULT_KEY_PREFIX = 'fhirgen:';
 const GRACE_SECONDS = 120;
 const PURGE_BATCH = 500;
 
+/** A block's stored deadline (epoch milliseconds), when it is still in force at `now`. */
+function activeBlock(value: string | null, now: number): number | undefined {
+  const until = value === null ? undefined : Number(value);
+  return until !== undefined && until > now ? until : undefined;
+}
+
 /** The scripts, as ioredis defines them on the client (EVALSHA, falling back to EVAL after a Redis restart). */
 interface ScriptCommands {
   fhirgenState(...args: string[]): Promise<[string[], string[]]>;
+  fhirgenStateAt(...args: string[]): Promise<[string[], string[], string?]>;
   fhirgenRecordIssued(...args: string[]): Promise<string[]>;
   fhirgenRevoke(...args: string[]): Promise<number>;
   fhirgenBindAddress(...args: string[]): Promise<string>;
@@ -52,6 +60,7 @@ interface ScriptCommands {
 
 const DEFINITIONS: Record<keyof ScriptCommands, { keys: number; lua: string }> = {
   fhirgenState: { keys: 2, lua: scripts.STATE },
+  fhirgenStateAt: { keys: 3, lua: scripts.STATE },
   fhirgenRecordIssued: { keys: 3, lua: scripts.RECORD_ISSUED },
   fhirgenRevoke: { keys: 2, lua: scripts.REVOKE },
   fhirgenBindAddress: { keys: 2, lua: scripts.BIND_ADDRESS },
@@ -206,11 +215,19 @@ export class RedisTokenStore implements TokenStore {
     );
   }
 
-  async state(jti: string): Promise<TokenState> {
-    const [issuedFields, revokedFields] = await this.call(() =>
-      this.commands.fhirgenState(this.key('issued', jti), this.key('revoked', jti)),
+  async state(jti: string, check?: AddressCheck): Promise<TokenState> {
+    const [issuedFields, revokedFields, blockedUntil] = await this.call(() =>
+      check === undefined
+        ? this.commands.fhirgenState(this.key('issued', jti), this.key('revoked', jti))
+        : this.commands.fhirgenStateAt(
+            this.key('issued', jti),
+            this.key('revoked', jti),
+            this.key('block', check.address),
+          ),
     );
     const state: TokenState = {};
+    const until = check === undefined ? undefined : activeBlock(blockedUntil ?? null, check.now);
+    if (until !== undefined) state.blockedUntil = until;
     const issued = fields(issuedFields);
     if (issued.fingerprint !== undefined) {
       state.issued = {
@@ -273,9 +290,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async blockedUntil(address: string, now: number): Promise<number | undefined> {
-    const value = await this.call(() => this.client.get(this.key('block', address)));
-    const until = value === null ? undefined : Number(value);
-    return until !== undefined && until > now ? until : undefined;
+    return activeBlock(await this.call(() => this.client.get(this.key('block', address))), now);
   }
 
   async increment(key: string, windowMs: number, now: number): Promise<CounterValue> {

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
+import { TokenStateCache } from './token-state-cache';
 import {
+  type AddressCheck,
   type CounterValue,
   type IssuedToken,
   type TokenState,
@@ -19,6 +21,12 @@ export interface SqliteTokenStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's lock before the store reports itself unavailable. */
   busyTimeoutMs?: number;
+  /**
+   * How long an answer of `state` may be reused (see TokenStateCache): within the process it is
+   * always current; another process's write counts as soon as the kernel reports the file changed,
+   * and at the latest after this long. 0 reads the file on every call. Default 1000.
+   */
+  stateCacheMs?: number;
 }
 
 const SCHEMA = `
@@ -65,6 +73,7 @@ interface StateRow {
   superseded_at: number | null;
   reason: string | null;
   revoked_at: number | null;
+  until_ms: number | null;
 }
 
 export class SqliteTokenStore implements TokenStore {
@@ -72,6 +81,7 @@ export class SqliteTokenStore implements TokenStore {
   private readonly statements;
 
   private readonly file: string;
+  private readonly cache: TokenStateCache;
 
   constructor(options: SqliteTokenStoreOptions) {
     this.file = options.file;
@@ -82,6 +92,7 @@ export class SqliteTokenStore implements TokenStore {
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.exec(SCHEMA);
     this.statements = this.prepare();
+    this.cache = new TokenStateCache({ file: options.file, maxAgeMs: options.stateCacheMs ?? 1000 });
   }
 
   private prepare() {
@@ -93,13 +104,15 @@ export class SqliteTokenStore implements TokenStore {
       insertIssued: db.prepare(
         'INSERT INTO issued (jti, subject, client_id, fingerprint, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      // One statement for both tables: this runs on every authenticated request.
+      // One statement for the three tables: this runs on every authenticated request, and each
+      // statement of its own would begin a read transaction of its own. A null address matches no block.
       selectState: db.prepare(
         `SELECT i.jti, i.subject, i.client_id, i.fingerprint, i.issued_at, i.expires_at, i.superseded_at,
-                r.reason, r.revoked_at
-         FROM (SELECT ? AS jti) AS k
+                r.reason, r.revoked_at, b.until_ms
+         FROM (SELECT @jti AS jti) AS k
          LEFT JOIN issued AS i ON i.jti = k.jti
-         LEFT JOIN revoked AS r ON r.jti = k.jti`,
+         LEFT JOIN revoked AS r ON r.jti = k.jti
+         LEFT JOIN blocks AS b ON b.address = @address AND b.until_ms > @now`,
       ),
       insertRevoked: db.prepare(
         'INSERT INTO revoked (jti, reason, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING',
@@ -128,7 +141,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async recordIssued(token: IssuedToken): Promise<string[]> {
-    return this.guarded(() => {
+    return this.writing(() => {
       const s = this.statements;
       const run = this.db.transaction((t: IssuedToken) => {
         const superseded = s.supersedeOwner.all(t.issuedAt, t.subject, t.clientId) as { jti: string }[];
@@ -139,9 +152,12 @@ export class SqliteTokenStore implements TokenStore {
     });
   }
 
-  async state(jti: string): Promise<TokenState> {
+  async state(jti: string, check?: AddressCheck): Promise<TokenState> {
+    const cached = this.cache.get(jti, check);
+    if (cached) return cached;
     return this.guarded(() => {
-      const row = this.statements.selectState.get(jti) as StateRow;
+      const query = { jti, address: check?.address ?? null, now: check?.now ?? 0 };
+      const row = this.statements.selectState.get(query) as StateRow;
       const state: TokenState = {};
       if (row.jti !== null) {
         state.issued = {
@@ -156,12 +172,14 @@ export class SqliteTokenStore implements TokenStore {
       }
       if (row.reason !== null)
         state.revocation = { jti, reason: row.reason, revokedAt: row.revoked_at as number };
+      if (row.until_ms !== null) state.blockedUntil = row.until_ms;
+      this.cache.set(jti, check, state);
       return state;
     });
   }
 
   async revoke(jti: string, reason: string, expiresAt: number, now = Date.now()): Promise<boolean> {
-    return this.guarded(() => {
+    return this.writing(() => {
       const result = this.statements.insertRevoked.run(jti, reason, Math.floor(now / 1000), expiresAt);
       return result.changes === 1;
     });
@@ -176,7 +194,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async blockAddress(address: string, until: number): Promise<void> {
-    return this.guarded(() => {
+    return this.writing(() => {
       this.statements.upsertBlock.run(address, until);
     });
   }
@@ -199,7 +217,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async purgeExpired(now: number): Promise<number> {
-    return this.guarded(() => {
+    return this.writing(() => {
       const s = this.statements;
       const seconds = Math.floor(now / 1000);
       const purge = this.db.transaction(
@@ -218,6 +236,12 @@ export class SqliteTokenStore implements TokenStore {
     await this.guarded(() => this.db.prepare('SELECT 1').get());
   }
 
+  /** A write that changes what `state` answers: the cached answers go, whether or not it succeeds. */
+  private writing<T>(operation: () => T): Promise<T> {
+    this.cache.clear();
+    return this.guarded(operation);
+  }
+
   /**
    * Runs one store operation; what SQLite throws here (SQLITE_BUSY beyond the busy timeout, I/O
    * errors, a closed database) means the state cannot be read or written now: unavailable.
@@ -234,6 +258,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async close(): Promise<void> {
+    this.cache.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -3,7 +3,7 @@ import type { AuditLog } from './audit';
 import { type AccessClaims, toAccessClaims } from './claims';
 import { matchesFingerprint } from './fingerprint';
 import { type Jose, type JWTVerifyGetKey, joseErrorCode, loadJose } from './jose';
-import type { TokenState, TokenStore } from './token-store';
+import type { AddressCheck, TokenState, TokenStore } from './token-store';
 
 /**
  * Decides whether an access token is good: jose verifies signature, algorithm, `iss`, `aud`, `typ`
@@ -20,10 +20,17 @@ export type VerifyFailure =
   | 'superseded'
   | 'unavailable';
 
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: VerifyFailure };
+export type VerifyResult = ({ ok: true; claims: AccessClaims } | { ok: false; reason: VerifyFailure }) & {
+  /**
+   * Whether the address given to `verify` is blocked, when the verifier read that together with the
+   * token's state; absent when it did not (a token refused before any store read).
+   */
+  addressBlocked?: boolean;
+};
 
 export interface TokenVerifier {
-  verify(token: string): Promise<VerifyResult>;
+  /** With an address, also reports its block (`addressBlocked`) whenever the token's state was read. */
+  verify(token: string, address?: AddressCheck): Promise<VerifyResult>;
 }
 
 export interface JwtCheck {
@@ -138,20 +145,24 @@ export class BuiltinVerifier implements TokenVerifier {
     this.now = options.now ?? Date.now;
   }
 
-  async verify(token: string): Promise<VerifyResult> {
+  async verify(token: string, address?: AddressCheck): Promise<VerifyResult> {
     const { store, check } = this.options;
     // These exact bytes passed jose and the fingerprint before: only their current state can change.
     const cached = this.cache.get(token, this.now(), check.clockSkewSeconds);
-    if (cached) return cached.ok ? currentState(await store.state(cached.claims.jti), cached) : cached;
+    if (cached) {
+      if (!cached.ok) return cached;
+      const state = await store.state(cached.claims.jti, address);
+      return { ...currentState(state, cached), ...blockOf(state, address) };
+    }
     const jti = unverifiedJti(await loadJose(), token);
     if (jti === undefined) return { ok: false, reason: 'malformed' };
-    const state = await store.state(jti);
+    const state = await store.state(jti, address);
     if (state.issued && !matchesFingerprint(token, state.issued.fingerprint)) {
       await this.tampered(jti, state.issued.subject, state.issued.clientId, state.issued.expiresAt);
-      return { ok: false, reason: 'tampered' };
+      return { ok: false, reason: 'tampered', ...blockOf(state, address) };
     }
     const verified = await verifyJwt(token, check, this.now(), this.cache);
-    return verified.ok ? currentState(state, verified) : verified;
+    return { ...(verified.ok ? currentState(state, verified) : verified), ...blockOf(state, address) };
   }
 
   private async tampered(jti: string, subject: string, clientId: string, expiresAt: number): Promise<void> {
@@ -161,6 +172,11 @@ export class BuiltinVerifier implements TokenVerifier {
       audit.record({ type: 'token_revoked', jti, subject, clientId, reason: 'tampered' });
     }
   }
+}
+
+/** The `addressBlocked` part of a result, from a state read with (or without) an address. */
+export function blockOf(state: TokenState, address: AddressCheck | undefined): { addressBlocked?: boolean } {
+  return address === undefined ? {} : { addressBlocked: state.blockedUntil !== undefined };
 }
 
 function currentState(state: TokenState, verified: VerifyResult & { ok: true }): VerifyResult {
