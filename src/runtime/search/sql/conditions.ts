@@ -10,6 +10,7 @@ import type { SearchParam } from '../../contracts';
 import { componentParam, identifierParam } from '../index/extract';
 import { type FhirVersion, lookupParam, lookupTable, type SearchParamDef, type SearchTables } from '../table';
 import type { TypedValue } from '../types';
+import { dateRows, type Envelope, envelopeOfValues } from './date-span';
 import { type MatchContext, SearchUnsupportedError, valueMatch } from './match';
 import { INDEX_TABLES } from './schema';
 import { type Aliases, all, any, type Sql, sql } from './sql';
@@ -59,9 +60,25 @@ export interface IdSet {
   ids: Sql;
   /** The parameter matches the resources NOT in `ids` (`:not`, `:missing=true`). */
   negate: boolean;
+  /** The statement names the index it reads (`INDEXED BY`), so its plan holds wherever it is put. */
+  pinned?: boolean;
 }
 
 export function idSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
+  const set = unpinnedIdSet(param, resourceType, context);
+  // Only index rows of one table read through `indexRows`; chains, `_has`, composites and full text
+  // leave the plan to SQLite.
+  const plain = !param.reverse && !param.chain && param.name !== '_text' && param.name !== '_content';
+  if (plain && PINNED.has(tableOf(resourceType, param.name, context))) set.pinned = true;
+  return set;
+}
+
+function tableOf(resourceType: string, code: string, context: ConditionContext): string | undefined {
+  const def = definition(resourceType, code, context);
+  return def.type === 'composite' ? undefined : INDEX_TABLES[def.type as keyof typeof INDEX_TABLES]?.name;
+}
+
+function unpinnedIdSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
   if (param.reverse) return { ids: reverseChain(param, resourceType, context), negate: false };
   if (param.chain) return { ids: chain(param, resourceType, context), negate: false };
   if (param.name === '_text' || param.name === '_content') {
@@ -116,6 +133,7 @@ export function idSet(param: SearchParam, resourceType: string, context: Conditi
       resourceType,
       matches(def, values, param.modifier, context, typeModifier),
       context,
+      def.type === 'date' ? envelopeOfValues(values) : undefined,
     ),
     negate: false,
   };
@@ -221,6 +239,8 @@ export interface RowMatch {
   table: string;
   rowParam: string;
   condition: (t: string) => Sql;
+  /** Dates: the range every matching row overlaps (date-span.ts). */
+  envelope?: Envelope;
 }
 
 /**
@@ -248,11 +268,14 @@ export function rowMatch(
   idSet(param, resourceType, context);
   const typeModifier =
     param.modifier !== undefined && !NON_TYPE_MODIFIERS.has(param.modifier) ? param.modifier : undefined;
-  return {
+  const values = param.values as TypedValue[];
+  const match: RowMatch = {
     table: spec.name,
     rowParam: def.code,
-    condition: matches(def, param.values as TypedValue[], param.modifier, context, typeModifier),
+    condition: matches(def, values, param.modifier, context, typeModifier),
   };
+  if (def.type === 'date') match.envelope = envelopeOfValues(values);
+  return match;
 }
 
 function definition(resourceType: string, code: string, context: ConditionContext): SearchParamDef {
@@ -294,11 +317,12 @@ function rows(
   resourceType: string,
   condition: (t: string) => Sql,
   context: ConditionContext,
+  envelope?: Envelope,
 ): Sql {
   const kind = def.type === 'composite' ? def.components[0]?.type : def.type;
   const spec = kind === undefined ? undefined : INDEX_TABLES[kind as keyof typeof INDEX_TABLES];
   if (!spec) throw new SearchUnsupportedError(def.code, `${def.type} parameters are not indexed`);
-  return rowsIn(spec.name, rowParam, resourceType, condition, context);
+  return rowsIn(spec.name, rowParam, resourceType, condition, context, envelope);
 }
 
 function rowsIn(
@@ -307,12 +331,37 @@ function rowsIn(
   resourceType: string,
   condition: (t: string) => Sql,
   context: ConditionContext,
+  envelope?: Envelope,
 ): Sql {
   const t = context.aliases.take('t');
-  const inner = condition(t);
+  return indexRows(table, t, [context.version, resourceType, rowParam], condition(t), envelope);
+}
+
+/** Tables `indexRows` reads through a named index (quantities are left to SQLite: `_high` or `_find`). */
+const PINNED: ReadonlySet<string | undefined> = new Set(
+  (['string', 'token', 'reference', 'uri', 'number', 'date'] as const).map((kind) => INDEX_TABLES[kind].name),
+);
+
+export const readsNamedIndex = (table: string): boolean => PINNED.has(table);
+
+/**
+ * `SELECT t.id FROM <table> t` over the rows of one parameter (`keys`: its `v, resource_type, param`)
+ * that meet `condition`; dates bounded on both sides take the path date-span.ts describes.
+ */
+export function indexRows(
+  table: string,
+  t: string,
+  keys: unknown[],
+  condition: Sql,
+  envelope: Envelope | undefined,
+): Sql {
+  if (table === INDEX_TABLES.date.name) return dateRows(t, keys, condition, envelope);
+  // Every condition on these tables is on the lookup column or on columns the index covers; without
+  // the hint SQLite may walk `_own` in id order instead, every row of the type (it has no statistics).
+  const hint = PINNED.has(table) ? ` INDEXED BY ${table}_find` : '';
   return {
-    text: `SELECT ${t}.id FROM ${table} ${t} WHERE ${t}.v = ? AND ${t}.resource_type = ? AND ${t}.param = ? AND (${inner.text})`,
-    args: [context.version, resourceType, rowParam, ...inner.args],
+    text: `SELECT ${t}.id AS id FROM ${table} ${t}${hint} WHERE ${t}.v = ? AND ${t}.resource_type = ? AND ${t}.param = ? AND (${condition.text})`,
+    args: [...keys, ...condition.args],
   };
 }
 

@@ -7,7 +7,16 @@ import type Database from 'better-sqlite3';
 import type { PageCursor, SearchParam, SearchQuery } from '../../contracts';
 import { parseStored } from '../../store/stored';
 import type { FhirVersion, SearchTables } from '../table';
-import { type ConditionContext, type IdSet, idSet, type RowMatch, rowMatch } from './conditions';
+import {
+  type ConditionContext,
+  type IdSet,
+  idSet,
+  indexRows,
+  type RowMatch,
+  readsNamedIndex,
+  rowMatch,
+} from './conditions';
+import { intersectEnvelopes } from './date-span';
 import { collectIncludes } from './includes';
 import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
@@ -88,19 +97,21 @@ function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Diale
   const page: SearchPage = { matches: [], includes: [] };
   const countOnly = query.summary === 'count' || query.count === 0;
   const wanted = totalWanted(query);
-  // Without a cursor the page query sees every match, so it counts them in the same pass.
-  const countInPage = wanted === 'count' && !countOnly && query.cursor === undefined;
   let total = typeof wanted === 'number' ? wanted : undefined;
-  if (wanted === 'count' && !countInPage) total = yield* count(filter);
   if (countOnly) {
-    if (total !== undefined) page.total = total;
+    if (wanted === 'count') page.total = yield* count(filter);
+    else if (total !== undefined) page.total = total;
     return page;
   }
 
   const columns = sortColumns(query.sort, query.resourceType, 'r', context);
-  const { rows, more, counted } = yield* fetchPage(filter, columns, query, countInPage);
-  // An offset past the last match returns no row to carry the count: count apart.
-  if (countInPage) total = counted ?? (yield* count(filter));
+  const { rows, more } = yield* fetchPage(filter, columns, query);
+  if (wanted === 'count') {
+    // A first page that holds every match has counted them already; otherwise count apart, which
+    // costs less than counting in the page query (a window over every match, sorted again).
+    const whole = query.cursor === undefined && (query.offset ?? 0) === 0 && !more;
+    total = whole ? rows.length : yield* count(filter);
+  }
   if (total !== undefined) page.total = total;
   page.matches = yield* loadPage(query.resourceType, rows);
   const first = rows[0];
@@ -127,29 +138,46 @@ function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Diale
 }
 
 /**
- * The matching rows as `<source> r WHERE ...`, with columns `resource_type` and `id`. Index rows
- * exist only for current resources, so when a parameter selects ids positively the intersection of
- * those id sets is the candidate list, and the `resources` table is not scanned; the complements
- * (`:not`, `:missing=true`) filter it. Without a positive parameter every current resource of the
- * type is a candidate.
+ * The matching rows as `<source> r WHERE ...`, with column `id`; `distinct` when `r` may hold an id
+ * more than once (a resource with several matching index rows). Index rows exist only for current
+ * resources, so when a parameter selects ids positively the intersection of those id sets is the
+ * candidate list, and the `resources` table is not scanned; the complements (`:not`,
+ * `:missing=true`) filter it. Without a positive parameter every current resource of the type is a
+ * candidate.
  */
-function candidates(query: SearchQuery, context: ConditionContext): Sql {
+interface Filter {
+  from: Sql;
+  distinct: boolean;
+}
+
+function candidates(query: SearchQuery, context: ConditionContext): Filter {
   const { merged, rest } = sameParam(query, context);
   const sets = [...merged, ...rest.map((param) => idSet(param, query.resourceType, context))];
-  const positive = sets.filter((set) => !set.negate).map((set) => set.ids);
+  const positive = sets.filter((set) => !set.negate);
   const negative = sets.filter((set) => set.negate).map((set) => set.ids);
-  const source: Sql =
-    positive.length > 0
-      ? {
-          text: `(SELECT ? AS resource_type, id FROM (${intersect(positive.map((ids) => ids.text))}) AS i) r`,
-          args: [query.resourceType, ...positive.flatMap((ids) => ids.args)],
-        }
-      : sql(
-          '(SELECT resource_type, id FROM resources WHERE resource_type = ? AND deleted = 0) r',
-          query.resourceType,
-        );
   const where = all(negative.map((ids) => ({ text: `r.id NOT IN (${ids.text})`, args: ids.args })));
-  return { text: `${source.text} WHERE ${where.text}`, args: [...source.args, ...where.args] };
+  const filter = (source: Sql, distinct: boolean): Filter => ({
+    from: { text: `${source.text} r WHERE ${where.text}`, args: [...source.args, ...where.args] },
+    distinct,
+  });
+  const [only] = positive;
+  if (positive.length === 1 && only?.pinned) {
+    // The set names its index, so SQLite may read it straight into the page's DISTINCT and sort.
+    return filter({ text: `(${only.ids.text})`, args: only.ids.args }, true);
+  }
+  if (positive.length > 0) {
+    return filter(
+      {
+        text: `(${intersect(positive.map((set) => set.ids.text))})`,
+        args: positive.flatMap((set) => set.ids.args),
+      },
+      false,
+    );
+  }
+  return filter(
+    sql('(SELECT id FROM resources WHERE resource_type = ? AND deleted = 0)', query.resourceType),
+    false,
+  );
 }
 
 /**
@@ -176,6 +204,7 @@ function sameParam(query: SearchQuery, context: ConditionContext): { merged: IdS
       continue;
     }
     merged.push({
+      pinned: readsNamedIndex(first.table),
       ids: oneRowOrEach(
         first.table,
         first.rowParam,
@@ -211,13 +240,18 @@ function oneRowOrEach(
       };
     }),
   );
+  const envelope = intersectEnvelopes(matches.map((match) => match.envelope ?? {}));
+  const oneRow = indexRows(table, t, keys, together, envelope);
   return {
-    text: `SELECT ${t}.id AS id FROM ${table} ${t} WHERE ${rowsOf(t)} AND ${together.text} UNION SELECT ${m}.id AS id FROM ${table} ${m} WHERE ${rowsOf(m)} AND ${m}.grp = 1 AND ${each.text}`,
-    args: [...keys, ...together.args, ...keys, ...each.args],
+    text: `${oneRow.text} UNION ALL SELECT ${m}.id AS id FROM ${table} ${m} INDEXED BY ${table}_multi WHERE ${rowsOf(m)} AND ${m}.grp = 1 AND ${each.text}`,
+    args: [...oneRow.args, ...keys, ...each.args],
   };
 }
 
-/** INTERSECT yields each id once; a single set needs DISTINCT, several index rows may match. */
+/**
+ * A set of ids, each once: INTERSECT yields each id once; a single set needs DISTINCT, several index
+ * rows may match.
+ */
 function intersect(sets: string[]): string {
   // MATERIALIZED keeps the set's own plan: flattened into a DISTINCT, SQLite would walk an index in
   // id order (every row of the type) instead of the one that finds the matching rows.
@@ -236,18 +270,23 @@ function totalWanted(query: SearchQuery): number | 'count' | undefined {
   return query.cursor?.total ?? 'count';
 }
 
-function* count(filter: Sql): Steps<number> {
-  const rows = yield ask(`SELECT COUNT(*) AS n FROM ${filter.text}`, filter.args);
+function* count(filter: Filter): Steps<number> {
+  const ids = filter.distinct
+    ? `SELECT DISTINCT r.id FROM ${filter.from.text}`
+    : `SELECT r.id FROM ${filter.from.text}`;
+  const rows = yield ask(`SELECT COUNT(*) AS n FROM (${ids}) AS c`, filter.from.args);
   // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
   return Number(rows[0]?.n ?? 0);
 }
 
-function ranked(filter: Sql, columns: SortColumn[]): Sql {
+/** The matches with their sort keys `k0`, `k1`, ... and the rows' condition `where` (over `id` and the keys). */
+function ranked(filter: Filter, columns: SortColumn[], where: Sql): Sql {
   const keys = columns.map((column, index) => `${column.expression.text} AS k${index}`);
-  return {
-    text: `SELECT r.id AS id${keys.map((key) => `, ${key}`).join('')} FROM ${filter.text}`,
-    args: [...columns.flatMap((column) => column.expression.args), ...filter.args],
-  };
+  const select = `SELECT ${filter.distinct ? 'DISTINCT ' : ''}r.id AS id${keys.map((key) => `, ${key}`).join('')} FROM ${filter.from.text}`;
+  const args = [...columns.flatMap((column) => column.expression.args), ...filter.from.args];
+  // Ordered by id alone, the cursor's condition is on `r.id` and needs no enclosing query.
+  if (columns.length === 0) return { text: `${select} AND ${where.text}`, args: [...args, ...where.args] };
+  return { text: `SELECT * FROM (${select}) AS p WHERE ${where.text}`, args: [...args, ...where.args] };
 }
 
 /** Reads the page's resources once the ids are known, so sorting never carries documents along. */
@@ -264,24 +303,17 @@ function* loadPage(resourceType: string, rows: PageRow[]): Steps<StoredResource[
 }
 
 function* fetchPage(
-  filter: Sql,
+  filter: Filter,
   columns: SortColumn[],
   query: SearchQuery,
-  withCount: boolean,
-): Steps<{ rows: PageRow[]; more: boolean; counted?: number }> {
-  const inner = ranked(filter, columns);
+): Steps<{ rows: PageRow[]; more: boolean }> {
   const backwards = query.cursor?.direction === 'previous';
   const where = query.cursor ? beyond(columns, query.cursor.key, !backwards) : sql('TRUE');
+  const page = ranked(filter, columns, where);
   const offset = query.cursor ? 0 : (query.offset ?? 0);
-  // COUNT(*) OVER () is computed over every match before LIMIT: the total without a second pass.
-  const counting = withCount ? ', COUNT(*) OVER () AS total__' : '';
-  const text = `SELECT *${counting} FROM (${inner.text}) AS p WHERE ${where.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
-  const fetched = (yield ask(text, [...inner.args, ...where.args, query.count + 1, offset])) as PageRow[];
+  const text = `${page.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
+  const fetched = (yield ask(text, [...page.args, query.count + 1, offset])) as PageRow[];
   const more = fetched.length > query.count;
   const rows = fetched.slice(0, query.count);
-  const total = withCount ? fetched[0]?.total__ : undefined;
-  const counted = total === undefined || total === null ? undefined : Number(total);
-  return counted === undefined
-    ? { rows: backwards ? rows.reverse() : rows, more }
-    : { rows: backwards ? rows.reverse() : rows, more, counted };
+  return { rows: backwards ? rows.reverse() : rows, more };
 }

@@ -47,8 +47,9 @@ function sortExpression(key: SortKey, resourceType: string, owner: string, conte
   const s = context.aliases.take('s');
   return sql(
     // INDEXED BY: without it SQLite walks every row of the parameter (the lookup index) for each resource.
-    `COALESCE((SELECT ${pick}(${s}.${chosen}) FROM ${spec.name} ${s} INDEXED BY ${spec.name}_own WHERE ${s}.v = ? AND ${s}.resource_type = ${owner}.resource_type AND ${s}.id = ${owner}.id AND ${s}.param = ?), ?)`,
+    `COALESCE((SELECT ${pick}(${s}.${chosen}) FROM ${spec.name} ${s} INDEXED BY ${spec.name}_own WHERE ${s}.v = ? AND ${s}.resource_type = ? AND ${s}.id = ${owner}.id AND ${s}.param = ?), ?)`,
     context.version,
+    resourceType,
     def.code,
     last,
   );

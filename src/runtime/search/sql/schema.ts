@@ -106,6 +106,8 @@ export function indexSchema(dialect: 'sqlite' | 'postgres' = 'sqlite'): string {
     // `gt`/`ge` compare the upper end of date and quantity ranges.
     'DROP INDEX IF EXISTS search_date_high;',
     'CREATE INDEX IF NOT EXISTS search_date_upper ON search_date (v, resource_type, param, high, low, id);',
+    // The width of date ranges: the widest narrow row, and the wide rows (date-span.ts).
+    'CREATE INDEX IF NOT EXISTS search_date_span ON search_date (v, resource_type, param, (high - low), low, high, id);',
     'CREATE INDEX IF NOT EXISTS search_quantity_high ON search_quantity (v, resource_type, param, high);',
   );
   return statements.join('\n');

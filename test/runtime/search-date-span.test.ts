@@ -1,0 +1,333 @@
+/**
+ * Dates searched with bounds on both sides (`date=ge2020&date=le2021`, `eq`, `ap`) walk the index on
+ * `low` between the bounds, narrow and wide rows apart (src/runtime/search/sql/date-span.ts). The
+ * answers must stay those of https://hl7.org/fhir/R4/search.html#prefix whatever the widths stored:
+ * instants, days, months, years, periods longer than a year, open-ended periods, and resources
+ * with several values. The expectations are computed here from calendar arithmetic on the text.
+ */
+import assert from 'node:assert/strict';
+import type Database from 'better-sqlite3';
+import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
+import { envelopeOfValues, intersectEnvelopes } from '../../src/runtime/search/sql/date-span';
+import { searchStore } from '../../src/runtime/search/sql/engine';
+import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
+import type { SearchTables } from '../../src/runtime/search/table';
+import type { DateValue } from '../../src/runtime/search/types';
+import { SqliteStore } from '../../src/runtime/store/sqlite-store';
+import type { ExampleResource } from './fixtures/search/corpus';
+import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
+import { TABLES } from './fixtures/search/tables';
+
+const OPEN_LOW = -8.64e15;
+const OPEN_HIGH = 8.64e15;
+
+/** [first, last] millisecond of `2020`, `2020-06`, `2020-06-15` or `2020-06-15T10:00:00Z`. */
+function span(text: string): [number, number] {
+  if (text.includes('T')) {
+    const at = Date.parse(text);
+    return [at, at + 999];
+  }
+  const [y, m, d] = text.split('-').map(Number) as [number, number?, number?];
+  const start = new Date(Date.UTC(y, (m ?? 1) - 1, d ?? 1));
+  const end = new Date(start);
+  if (d !== undefined) end.setUTCDate(end.getUTCDate() + 1);
+  else if (m !== undefined) end.setUTCMonth(end.getUTCMonth() + 1);
+  else end.setUTCFullYear(end.getUTCFullYear() + 1);
+  return [start.getTime(), end.getTime() - 1];
+}
+
+type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+
+/** search.html#prefix, with the value's range [tl, th] and the search range [sl, sh]. */
+function meets(prefix: Prefix, [tl, th]: [number, number], [sl, sh]: [number, number]): boolean {
+  const within = tl >= sl && th <= sh;
+  switch (prefix) {
+    case 'eq':
+      return within;
+    case 'ne':
+      return !within;
+    case 'gt':
+      return th > sh;
+    case 'lt':
+      return tl < sl;
+    case 'ge':
+      return th > sh || within;
+    case 'le':
+      return tl < sl || within;
+    case 'sa':
+      return tl > sh;
+    case 'eb':
+      return th < sl;
+    case 'ap':
+      return tl <= sh && th >= sl;
+  }
+}
+
+/** `when` has a row per value: the effective date or period and the instant issued. */
+const DATE_TABLES: SearchTables = {
+  ...TABLES,
+  Observation: {
+    resourceType: 'Observation',
+    params: {
+      ...(TABLES.Observation?.params ?? {}),
+      when: {
+        code: 'when',
+        type: 'date',
+        expression: 'Observation.effective | Observation.issued',
+        targets: [],
+        modifiers: [],
+        comparators: [],
+        components: [],
+        common: false,
+      },
+    },
+  },
+};
+
+type Effective = string | [string | undefined, string | undefined];
+
+/** Observations whose values are of every width, some of them with a second value. */
+const OBSERVATIONS: { effective: Effective; issued?: string }[] = [
+  { effective: '2020-06-15T10:00:00Z' },
+  { effective: '2020-06-15' },
+  { effective: '2020-06' },
+  { effective: '2020' },
+  { effective: '2019-12-31' },
+  { effective: '2021-01-01' },
+  { effective: '2016' },
+  { effective: ['2020-02-01', '2020-02-29'] },
+  // Longer than the widest narrow row: read through the wide rows.
+  { effective: ['2018-01-01', '2019-12-31'] },
+  { effective: ['2015-03-01', '2025-03-01'] },
+  { effective: ['2020-05-01', undefined] },
+  { effective: [undefined, '2020-07-01'] },
+  { effective: [undefined, '2010-01-01'] },
+  { effective: ['2030-01-01', undefined] },
+  { effective: '2019', issued: '2020-06-15T10:00:00Z' },
+  { effective: ['2010-01-01', '2012-01-01'], issued: '2021-01-01T00:00:00Z' },
+  { effective: '2020-06-14', issued: '2020-06-16T00:00:00Z' },
+  { effective: ['2020-06-01', undefined], issued: '2005-01-01T00:00:00Z' },
+];
+
+function rangesOf(observation: (typeof OBSERVATIONS)[number]): [number, number][] {
+  const { effective, issued } = observation;
+  const ranges: [number, number][] = [];
+  if (typeof effective === 'string') ranges.push(span(effective));
+  else {
+    const [start, end] = effective;
+    ranges.push([
+      start === undefined ? OPEN_LOW : span(start)[0],
+      end === undefined ? OPEN_HIGH : span(end)[1],
+    ]);
+  }
+  if (issued !== undefined) ranges.push(span(issued));
+  return ranges;
+}
+
+function resources(): ExampleResource[] {
+  return OBSERVATIONS.map((observation, i) => {
+    const { effective, issued } = observation;
+    const resource: ExampleResource = {
+      resourceType: 'Observation',
+      id: `o${i}`,
+      status: 'final',
+      code: { text: 'x' },
+    };
+    if (typeof effective === 'string') resource.effectiveDateTime = effective;
+    else {
+      const [start, end] = effective;
+      resource.effectivePeriod = {
+        ...(start === undefined ? {} : { start }),
+        ...(end === undefined ? {} : { end }),
+      };
+    }
+    if (issued !== undefined) resource.issued = issued;
+    return resource;
+  });
+}
+
+/** `[[prefix, value], ...]` per repetition, values ORed within one: the ids whose values meet each repetition. */
+function expected(param: 'date' | 'when', repetitions: [Prefix, string][][]): string[] {
+  return OBSERVATIONS.flatMap((observation, i) => {
+    const ranges = param === 'date' ? rangesOf(observation).slice(0, 1) : rangesOf(observation);
+    const matches = repetitions.every((ors) =>
+      ranges.some((range) => ors.some(([prefix, value]) => meets(prefix, range, span(value)))),
+    );
+    return matches ? [`o${i}`] : [];
+  }).sort();
+}
+
+function queryOf(param: string, repetitions: [Prefix, string][][]): string {
+  return repetitions
+    .map((ors) => `${param}=${ors.map(([prefix, value]) => `${prefix}${value}`).join(',')}`)
+    .join('&');
+}
+
+const CASES: [Prefix, string][][][] = [
+  [[['ge', '2020-01-01']], [['le', '2020-12-31']]],
+  [[['ge', '2020-06']], [['le', '2020-06']]],
+  [[['gt', '2019']], [['lt', '2021']]],
+  [[['sa', '2019-06']], [['eb', '2020-07']]],
+  [[['ge', '2015']], [['le', '2016']]],
+  [[['eq', '2020']]],
+  [[['eq', '2020-06-15']]],
+  [[['ap', '2020-06-15']]],
+  [[['ap', '2011']]],
+  [
+    [
+      ['eq', '2020-06'],
+      ['eq', '2016'],
+    ],
+  ],
+  [
+    [
+      ['ge', '2020-06-15'],
+      ['ge', '2010'],
+    ],
+    [['le', '2020-06-16']],
+  ],
+  [[['ge', '2005-01-01']], [['le', '2005-01-01']]],
+  [[['ge', '2021']], [['le', '2019']]],
+  [[['ne', '2020']], [['le', '2020-12-31']]],
+];
+
+for (const backend of SEARCH_BACKENDS) {
+  describe(`search: dates bounded on both sides, rows of every width, on ${backend.name}`, function () {
+    this.timeout(60_000);
+    let store: SearchStore;
+    before(async () => {
+      store = await backend.open({ r4: DATE_TABLES }, resources());
+    });
+    after(() => store?.close());
+
+    async function found(query: string): Promise<{ ids: string[]; total: number | undefined }> {
+      const parsed = parseSearch('Observation', readQueryPairs(`${query}&_count=5`), {
+        version: 'r4',
+        tables: DATE_TABLES,
+        defaultCount: 5,
+        maxCount: 5,
+        lenient: false,
+      });
+      if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+      const ids: string[] = [];
+      let page = await store.search(parsed.query, { version: 'r4', tables: DATE_TABLES });
+      const total = page.total;
+      ids.push(...page.matches.map((r) => r.id));
+      while (page.next !== undefined) {
+        page = await store.search(
+          { ...parsed.query, cursor: page.next },
+          { version: 'r4', tables: DATE_TABLES },
+        );
+        ids.push(...page.matches.map((r) => r.id));
+      }
+      return { ids: ids.sort(), total };
+    }
+
+    for (const param of ['date', 'when'] as const) {
+      for (const repetitions of CASES) {
+        const query = queryOf(param, repetitions);
+        it(query, async () => {
+          const want = expected(param, repetitions);
+          assert.deepEqual(await found(query), { ids: want, total: want.length }, `${query} over every page`);
+        });
+      }
+    }
+  });
+}
+
+describe('search: the envelope of date conditions', () => {
+  const value = (prefix: Prefix, text: string): DateValue => {
+    const [low, high] = span(text);
+    return { kind: 'date', raw: `${prefix}${text}`, prefix, low, high };
+  };
+  const [jan1, dec31] = span('2020');
+  const table: { given: DateValue[]; want: { low?: number; high?: number } }[] = [
+    { given: [value('eq', '2020')], want: { low: jan1, high: dec31 } },
+    { given: [value('ap', '2020')], want: { low: jan1, high: dec31 } },
+    { given: [value('ge', '2020')], want: { low: jan1 } },
+    { given: [value('gt', '2020')], want: { low: dec31 } },
+    { given: [value('sa', '2020')], want: { low: dec31 } },
+    { given: [value('le', '2020')], want: { high: dec31 } },
+    { given: [value('lt', '2020')], want: { high: jan1 } },
+    { given: [value('eb', '2020')], want: { high: jan1 } },
+    { given: [value('ne', '2020')], want: {} },
+    // ORed values: the hull, unbounded on a side where one of them is.
+    { given: [value('eq', '2020'), value('eq', '2016')], want: { low: span('2016')[0], high: dec31 } },
+    { given: [value('eq', '2020'), value('ge', '2016')], want: { low: span('2016')[0] } },
+    { given: [value('eq', '2020'), value('ne', '2016')], want: {} },
+  ];
+  for (const { given, want } of table) {
+    it(given.map((v) => v.raw).join(','), () => {
+      assert.deepEqual(envelopeOfValues(given), want, `envelope of ${given.map((v) => v.raw).join(',')}`);
+    });
+  }
+  it('ANDed conditions keep the narrowest bounds', () => {
+    assert.deepEqual(
+      intersectEnvelopes([{ low: 1 }, { high: 9 }, { low: 3, high: 12 }, {}]),
+      { low: 3, high: 9 },
+      'the larger low and the smaller high',
+    );
+  });
+});
+
+describe('search: a date range bounded on both sides reads the index between its bounds (SQLite)', () => {
+  let store: SqliteStore;
+  before(() => {
+    store = new SqliteStore({
+      location: ':memory:',
+      onWrite: createSearchIndexer({ versions: { r4: TABLES } }),
+    });
+    for (let i = 0; i < 50; i++) {
+      store.create('Patient', { resourceType: 'Patient', id: `p${i}`, birthDate: `${1950 + i}-03-01` });
+    }
+  });
+  after(() => store?.close());
+
+  /** The statements a search runs, with their arguments, through a database that records them. */
+  function statementsOf(query: string): { text: string; args: unknown[] }[] {
+    const parsed = parseSearch('Patient', readQueryPairs(query), {
+      version: 'r4',
+      tables: TABLES,
+      defaultCount: 10,
+      maxCount: 10,
+      lenient: false,
+    });
+    if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+    const seen: { text: string; args: unknown[] }[] = [];
+    const db = store.db;
+    const recording = new Proxy(db, {
+      get(target, key) {
+        if (key !== 'prepare') return Reflect.get(target, key, target);
+        return (text: string) => {
+          const statement = target.prepare(text);
+          return {
+            all: (...args: unknown[]) => {
+              seen.push({ text, args });
+              return statement.all(...args);
+            },
+          };
+        };
+      },
+    }) as Database.Database;
+    const page = searchStore(recording, parsed.query, { version: 'r4', tables: TABLES });
+    assert.deepEqual(
+      page.matches.map((r) => r.id),
+      ['p20', 'p21', 'p22', 'p23', 'p24', 'p25'],
+      'born 1970 to 1975',
+    );
+    return seen;
+  }
+
+  it('ge and le on birthdate: the walk over low is bounded below and above', () => {
+    const [first] = statementsOf('birthdate=ge1970-01-01&birthdate=le1975-12-31');
+    assert.ok(first, 'the page query ran');
+    const plan = store.db
+      .prepare(`EXPLAIN QUERY PLAN ${first.text}`)
+      .all(...first.args)
+      .map((row) => (row as { detail: string }).detail);
+    assert.ok(
+      plan.some((detail) => /search_date_find \(.*low>\? AND low<\?\)/.test(detail)),
+      `a range on low in ${JSON.stringify(plan)}`,
+    );
+  });
+});
