@@ -331,3 +331,49 @@ describe('search: a date range bounded on both sides reads the index between its
     );
   });
 });
+
+for (const backend of SEARCH_BACKENDS) {
+  describe(`search: totals over a parameter with one row per resource, then two, on ${backend.name}`, function () {
+    this.timeout(60_000);
+    let store: SearchStore;
+    const single = Array.from({ length: 8 }, (_, i) => ({
+      resourceType: 'Observation',
+      id: `s${i}`,
+      status: 'final',
+      code: { text: 'x' },
+      effectiveDateTime: `2020-0${1 + i}-10`,
+    }));
+    before(async () => {
+      store = await backend.open({ r4: DATE_TABLES }, single);
+    });
+    after(() => store?.close());
+
+    async function total(query: string): Promise<number | undefined> {
+      const parsed = parseSearch('Observation', readQueryPairs(query), {
+        version: 'r4',
+        tables: DATE_TABLES,
+        defaultCount: 2,
+        maxCount: 2,
+        lenient: false,
+      });
+      if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+      return (await store.search(parsed.query, { version: 'r4', tables: DATE_TABLES })).total;
+    }
+
+    it('counts each resource once, before and after one gains a second matching value', async () => {
+      const query = 'when=ge2020-01-01&when=le2020-12-31&_count=2';
+      assert.equal(await total(query), 8, 'eight Observations of 2020, one value each');
+      assert.equal(await total('when=ap2020-03-10'), 1, 'one Observation that day');
+      await store.create({
+        resourceType: 'Observation',
+        id: 'twice',
+        status: 'final',
+        code: { text: 'x' },
+        effectiveDateTime: '2020-03-10',
+        issued: '2020-03-10T12:00:00Z',
+      });
+      assert.equal(await total(query), 9, 'the Observation with two values of 2020 counts once');
+      assert.equal(await total('when=ap2020-03-10&_count=1'), 2, 's2, and twice with both its values that day');
+    });
+  });
+}

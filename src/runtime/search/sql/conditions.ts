@@ -62,20 +62,31 @@ export interface IdSet {
   negate: boolean;
   /** The statement names the index it reads (`INDEXED BY`), so its plan holds wherever it is put. */
   pinned?: boolean;
+  /** The ids are read from this parameter's index rows: each once when no resource has two rows. */
+  rowsOf?: ParamRows;
+}
+
+/** The index rows of one parameter: its table and `(v, resource_type, param)`. */
+export interface ParamRows {
+  table: string;
+  keys: unknown[];
+}
+
+/** SQL over one parameter's index rows, as `rowsIn` writes it. */
+interface RowsSql extends Sql {
+  rowsOf: ParamRows;
 }
 
 export function idSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
   const set = unpinnedIdSet(param, resourceType, context);
   // Only index rows of one table read through `indexRows`; chains, `_has`, composites and full text
   // leave the plan to SQLite.
-  const plain = !param.reverse && !param.chain && param.name !== '_text' && param.name !== '_content';
-  if (plain && PINNED.has(tableOf(resourceType, param.name, context))) set.pinned = true;
+  const rowsOf = (set.ids as Partial<RowsSql>).rowsOf;
+  if (rowsOf !== undefined && readsNamedIndex(rowsOf.table)) {
+    set.pinned = true;
+    set.rowsOf = rowsOf;
+  }
   return set;
-}
-
-function tableOf(resourceType: string, code: string, context: ConditionContext): string | undefined {
-  const def = definition(resourceType, code, context);
-  return def.type === 'composite' ? undefined : INDEX_TABLES[def.type as keyof typeof INDEX_TABLES]?.name;
 }
 
 function unpinnedIdSet(param: SearchParam, resourceType: string, context: ConditionContext): IdSet {
@@ -318,7 +329,7 @@ function rows(
   condition: (t: string) => Sql,
   context: ConditionContext,
   envelope?: Envelope,
-): Sql {
+): RowsSql {
   const kind = def.type === 'composite' ? def.components[0]?.type : def.type;
   const spec = kind === undefined ? undefined : INDEX_TABLES[kind as keyof typeof INDEX_TABLES];
   if (!spec) throw new SearchUnsupportedError(def.code, `${def.type} parameters are not indexed`);
@@ -332,9 +343,10 @@ function rowsIn(
   condition: (t: string) => Sql,
   context: ConditionContext,
   envelope?: Envelope,
-): Sql {
+): RowsSql {
   const t = context.aliases.take('t');
-  return indexRows(table, t, [context.version, resourceType, rowParam], condition(t), envelope);
+  const keys = [context.version, resourceType, rowParam];
+  return { ...indexRows(table, t, keys, condition(t), envelope), rowsOf: { table, keys } };
 }
 
 /** Tables `indexRows` reads through a named index (quantities are left to SQLite: `_high` or `_find`). */
