@@ -56,4 +56,16 @@ describe('search cursor key', () => {
     useCursorKey(loadCursorKey(dir, {}));
     assert.deepEqual(parseCursor(link), { ok: true, value: cursor });
   });
+
+  it('seals every cursor with an IV of its own, across refills of the pool the IVs are drawn from', () => {
+    const ivs = new Set<string>();
+    // 4,096 bytes of pool are 341 IVs: a thousand cursors cross two refills.
+    for (let i = 0; i < 1000; i++) {
+      const cursor: PageCursor = { direction: 'next', key: ['same', 'x'], total: 3 };
+      const sealed = encodeCursor(cursor);
+      ivs.add(Buffer.from(sealed, 'base64url').subarray(0, 12).toString('hex'));
+      assert.deepEqual(parseCursor(sealed), { ok: true, value: cursor }, `cursor ${i} opens again`);
+    }
+    assert.equal(ivs.size, 1000, 'no IV is used twice, even for the same cursor');
+  });
 });

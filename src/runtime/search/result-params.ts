@@ -2,7 +2,7 @@
  * The result parameters (https://hl7.org/fhir/R4/search.html#return): they shape the response rather
  * than select resources. Each parser returns the parsed value or an error message for that parameter.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
 import type { IncludeDirective, PageCursor, SortKey, SummaryMode } from '../contracts';
 import { unescapeValue } from './escape';
 import type { VersionRules } from './rules';
@@ -137,8 +137,26 @@ export function useCursorKey(key: Buffer): void {
   cursorKey = key;
 }
 
+/**
+ * Random bytes for IVs, drawn 4 KB at a time: one `randomBytes(12)` per cursor cost about a third of
+ * sealing it. Each IV is still 12 fresh bytes from the CSPRNG, never handed out twice.
+ */
+const IV_POOL = Buffer.alloc(4096);
+let ivOffset = IV_POOL.length;
+
+function nextIv(): Buffer {
+  if (ivOffset + 12 > IV_POOL.length) {
+    randomFillSync(IV_POOL);
+    ivOffset = 0;
+  }
+  // A view: `seal` copies it into the cipher and the sealed text before the pool is refilled.
+  const iv = IV_POOL.subarray(ivOffset, ivOffset + 12);
+  ivOffset += 12;
+  return iv;
+}
+
 function seal(text: string): string {
-  const iv = randomBytes(12);
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', cursorKey, iv);
   const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
