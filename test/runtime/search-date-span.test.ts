@@ -373,7 +373,22 @@ for (const backend of SEARCH_BACKENDS) {
         issued: '2020-03-10T12:00:00Z',
       });
       assert.equal(await total(query), 9, 'the Observation with two values of 2020 counts once');
-      assert.equal(await total('when=ap2020-03-10&_count=1'), 2, 's2, and twice with both its values that day');
+      assert.equal(
+        await total('when=ap2020-03-10&_count=1'),
+        2,
+        's2, and twice with both its values that day',
+      );
+    });
+
+    it('counts the matches when the offset is past the last of them, or in the middle', async () => {
+      const query = 'when=ge2020-01-01&when=le2020-12-31&_count=2';
+      const matches = (await total(query)) as number;
+      assert.equal(
+        await total(`${query}&_offset=${matches + 5}`),
+        matches,
+        'a page past the end still has the total',
+      );
+      assert.equal(await total(`${query}&_offset=3`), matches, 'a page in the middle has the total');
     });
   });
 }

@@ -100,18 +100,21 @@ function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Diale
   const wanted = totalWanted(query);
   let total = typeof wanted === 'number' ? wanted : undefined;
   if (countOnly) {
-    if (wanted === 'count') page.total = yield* count(filter);
+    if (wanted === 'count') page.total = yield* count(filter, dialect);
     else if (total !== undefined) page.total = total;
     return page;
   }
 
   const columns = sortColumns(query.sort, query.resourceType, 'r', context);
-  const { rows, more } = yield* fetchPage(filter, columns, query);
+  // SQLite counts apart, which costs it less than a window over every match (sorted once more);
+  // PostgreSQL counts in the page query, as planning a second statement costs it more.
+  const countInPage = wanted === 'count' && query.cursor === undefined && dialect === 'postgres';
+  const { rows, more, counted } = yield* fetchPage(filter, columns, query, countInPage);
   if (wanted === 'count') {
-    // A first page that holds every match has counted them already; otherwise count apart, which
-    // costs less than counting in the page query (a window over every match, sorted again).
+    // A first page that holds every match has counted them already; an offset past the last match
+    // returns no row to carry the count of the page query.
     const whole = query.cursor === undefined && (query.offset ?? 0) === 0 && !more;
-    total = whole ? rows.length : yield* count(filter);
+    total = whole ? rows.length : (counted ?? (yield* count(filter, dialect)));
   }
   if (total !== undefined) page.total = total;
   page.matches = yield* loadPage(query.resourceType, rows);
@@ -276,17 +279,19 @@ function totalWanted(query: SearchQuery): number | 'count' | undefined {
   return query.cursor?.total ?? 'count';
 }
 
-function* count(filter: Filter): Steps<number> {
-  const rows = yield counting(filter);
+function* count(filter: Filter, dialect: Dialect): Steps<number> {
+  const rows = yield counting(filter, dialect);
   // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
   return Number(rows[0]?.n ?? 0);
 }
 
-function counting(filter: Filter): Ask {
+function counting(filter: Filter, dialect: Dialect): Ask {
   const { from } = filter;
   if (!filter.distinct) return ask(`SELECT COUNT(*) AS n FROM ${from.text}`, from.args);
   const distinct = `(SELECT COUNT(*) FROM (SELECT DISTINCT r.id FROM ${from.text}) AS c)`;
-  if (filter.rowsOf === undefined) return ask(`SELECT ${distinct} AS n`, from.args);
+  // PostgreSQL plans every statement it is sent: the set written twice would double the planning,
+  // which costs it more than the DISTINCT.
+  if (filter.rowsOf === undefined || dialect === 'postgres') return ask(`SELECT ${distinct} AS n`, from.args);
   // A parameter no resource has two rows of (none numbered 1, a look-up in the small partial index)
   // yields each id once: counting needs no DISTINCT, which costs as much as the walk. Asked in the
   // same statement, so that it holds for the rows counted.
@@ -324,14 +329,21 @@ function* fetchPage(
   filter: Filter,
   columns: SortColumn[],
   query: SearchQuery,
-): Steps<{ rows: PageRow[]; more: boolean }> {
+  withCount: boolean,
+): Steps<{ rows: PageRow[]; more: boolean; counted?: number }> {
   const backwards = query.cursor?.direction === 'previous';
   const where = query.cursor ? beyond(columns, query.cursor.key, !backwards) : sql('TRUE');
   const page = ranked(filter, columns, where);
   const offset = query.cursor ? 0 : (query.offset ?? 0);
-  const text = `${page.text} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
+  // COUNT(*) OVER () is computed over every match before LIMIT: the total without a second statement.
+  const select = withCount ? `SELECT *, COUNT(*) OVER () AS total__ FROM (${page.text}) AS w` : page.text;
+  const text = `${select} ORDER BY ${orderBy(columns, backwards)} LIMIT ? OFFSET ?`;
   const fetched = (yield ask(text, [...page.args, query.count + 1, offset])) as PageRow[];
   const more = fetched.length > query.count;
   const rows = fetched.slice(0, query.count);
-  return { rows: backwards ? rows.reverse() : rows, more };
+  const total = fetched[0]?.total__;
+  // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
+  const counted = withCount && total !== undefined && total !== null ? Number(total) : undefined;
+  const ordered = backwards ? rows.reverse() : rows;
+  return counted === undefined ? { rows: ordered, more } : { rows: ordered, more, counted };
 }
