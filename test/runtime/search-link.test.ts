@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { PageCursor } from '../../src/runtime/contracts';
+import { pageLinks } from '../../src/runtime/search/bundle';
 import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import { renderSearchUrl } from '../../src/runtime/search/self-link';
 import type { FhirVersion } from '../../src/runtime/search/table';
@@ -44,6 +46,30 @@ describe('search self link', () => {
     ['Patient', '_sort=family&_sort:desc=birthdate&_include:recurse=Patient:organization', 'dstu2'],
   ];
   for (const [type, query, version] of roundTrips) {
+    it(`previous and next links parse back to the query with their cursor: ${type}?${query}`, () => {
+      const parsed = parse(type, query, version);
+      const { offset: _offset, ...firstQuery } = parsed;
+      const next: PageCursor = { direction: 'next', key: ['k', 2, null, 'id9'], total: 31 };
+      const previous: PageCursor = { direction: 'previous', key: ['a&b=c,d|e$f'] };
+      const links = pageLinks(parsed, { next, previous }, { baseUrl: BASE, version: version ?? 'r4' });
+      const url = (relation: string) => {
+        const found = links.find((link) => link.relation === relation)?.url;
+        assert.ok(found?.startsWith(`${BASE}/${type}?`), `a ${relation} link below the base`);
+        return (found as string).slice((found as string).indexOf('?'));
+      };
+      assert.deepStrictEqual(
+        parse(type, url('first'), version),
+        firstQuery,
+        'first: the query without offset',
+      );
+      assert.deepStrictEqual(parse(type, url('next'), version), { ...firstQuery, cursor: next }, 'next');
+      assert.deepStrictEqual(
+        parse(type, url('previous'), version),
+        { ...firstQuery, cursor: previous },
+        'previous',
+      );
+    });
+
     it(`parses back to the same query: ${type}?${query}`, () => {
       const first = parse(type, query, version);
       const url = renderSearchUrl(first, { baseUrl: BASE, version: version ?? 'r4' });

@@ -3,8 +3,9 @@
  * `self`/`first`/`next`/`previous` links, `fullUrl`, `search.mode` match/include/outcome, and the
  * resources cut down by `_summary` and `_elements` (marked SUBSETTED, search.html#summary).
  */
-import type { SearchQuery } from '../contracts';
-import { type LinkOptions, renderSearchUrl } from './self-link';
+import type { PageCursor, SearchQuery } from '../contracts';
+import { encodeCursor } from './result-params';
+import { encodeComponent, type LinkOptions, renderSearchUrl } from './self-link';
 import type { SearchPage, StoredResource } from './sql/engine';
 import { type FhirVersion, lookupTable, type SearchTables } from './table';
 
@@ -65,14 +66,14 @@ export function pageLinks(
   options: LinkOptions,
 ): { relation: string; url: string }[] {
   const { cursor: _cursor, offset: _offset, ...firstQuery } = query;
-  const link = [{ relation: 'first', url: renderSearchUrl(firstQuery, options) }];
-  if (page.previous)
-    link.push({
-      relation: 'previous',
-      url: renderSearchUrl({ ...firstQuery, cursor: page.previous }, options),
-    });
-  if (page.next)
-    link.push({ relation: 'next', url: renderSearchUrl({ ...firstQuery, cursor: page.next }, options) });
+  const first = renderSearchUrl(firstQuery, options);
+  const link = [{ relation: 'first', url: first }];
+  // The neighbours are the first page's URL with their cursor, the last parameter `renderSearchUrl`
+  // writes: appended here rather than rendering every parameter again.
+  const at = (cursor: PageCursor) =>
+    `${first}${first.includes('?') ? '&' : '?'}_cursor=${encodeComponent(encodeCursor(cursor))}`;
+  if (page.previous) link.push({ relation: 'previous', url: at(page.previous) });
+  if (page.next) link.push({ relation: 'next', url: at(page.next) });
   return link;
 }
 

@@ -24,7 +24,7 @@ export function renderSearchUrl(query: SearchQuery, options: LinkOptions): strin
 }
 
 /** Keeps `:`, `/`, `,`, `|` and `$` readable in links; they are legal in a query component (RFC 3986 §3.4). */
-function encodeComponent(value: string): string {
+export function encodeComponent(value: string): string {
   return encodeURIComponent(value).replace(/%(3A|2F|2C|7C|24)/g, (escaped) => decodeURIComponent(escaped));
 }
 
