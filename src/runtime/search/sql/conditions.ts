@@ -350,7 +350,7 @@ function rowsIn(
 }
 
 /** Tables `indexRows` reads through a named index (quantities are left to SQLite: `_high` or `_find`). */
-const PINNED: ReadonlySet<string | undefined> = new Set(
+const PINNED: ReadonlySet<string> = new Set<string>(
   (['string', 'token', 'reference', 'uri', 'number', 'date'] as const).map((kind) => INDEX_TABLES[kind].name),
 );
 
@@ -368,8 +368,8 @@ export function indexRows(
   envelope: Envelope | undefined,
 ): Sql {
   if (table === INDEX_TABLES.date.name) return dateRows(t, keys, condition, envelope);
-  // Every condition on these tables is on the lookup column or on columns the index covers; without
-  // the hint SQLite may walk `_own` in id order instead, every row of the type (it has no statistics).
+  // `_find` leads with the parameter's rows and holds the lookup column; without the hint SQLite, which
+  // has no statistics, may walk `_own` in id order instead: every row of the type.
   const hint = PINNED.has(table) ? ` INDEXED BY ${table}_find` : '';
   return {
     text: `SELECT ${t}.id AS id FROM ${table} ${t}${hint} WHERE ${t}.v = ? AND ${t}.resource_type = ? AND ${t}.param = ? AND (${condition.text})`,
