@@ -392,3 +392,62 @@ for (const backend of SEARCH_BACKENDS) {
     });
   });
 }
+
+for (const backend of SEARCH_BACKENDS) {
+  describe(`search: dates bounded on both sides when every stored range is wide, on ${backend.name}`, function () {
+    this.timeout(60_000);
+    let store: SearchStore;
+    // No range of a year or less: the narrow rows' widest width is NULL and only the wide rows answer.
+    const periods: [string | undefined, string | undefined][] = [
+      ['2015-01-01', '2019-12-31'],
+      ['2019-06-01', undefined],
+      [undefined, '2018-01-01'],
+      ['2021-02-01', '2024-01-01'],
+    ];
+    before(async () => {
+      const observations = periods.map(([start, end], i) => ({
+        resourceType: 'Observation',
+        id: `w${i}`,
+        status: 'final',
+        code: { text: 'x' },
+        effectivePeriod: { ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) },
+      }));
+      store = await backend.open({ r4: DATE_TABLES }, observations);
+    });
+    after(() => store?.close());
+
+    const cases: [Prefix, string][][][] = [
+      [[['ge', '2019-01-01']], [['le', '2019-12-31']]],
+      [[['ap', '2017']]],
+      [[['eq', '2021']]],
+      [[['ge', '2022']], [['le', '2023']]],
+    ];
+    for (const repetitions of cases) {
+      const query = queryOf('date', repetitions);
+      it(query, async () => {
+        const parsed = parseSearch('Observation', readQueryPairs(query), {
+          version: 'r4',
+          tables: DATE_TABLES,
+          defaultCount: 10,
+          maxCount: 10,
+          lenient: false,
+        });
+        if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+        const page = await store.search(parsed.query, { version: 'r4', tables: DATE_TABLES });
+        const want = periods
+          .flatMap(([start, end], i) => {
+            const range: [number, number] = [
+              start === undefined ? OPEN_LOW : span(start)[0],
+              end === undefined ? OPEN_HIGH : span(end)[1],
+            ];
+            const matches = repetitions.every((ors) =>
+              ors.some(([prefix, value]) => meets(prefix, range, span(value))),
+            );
+            return matches ? [`w${i}`] : [];
+          })
+          .sort();
+        assert.deepEqual(page.matches.map((r) => r.id).sort(), want, `${query} over wide ranges only`);
+      });
+    }
+  });
+}
