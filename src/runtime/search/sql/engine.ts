@@ -198,8 +198,12 @@ function candidates(query: SearchQuery, context: ConditionContext): Filter {
 function sameParam(query: SearchQuery, context: ConditionContext): { merged: IdSet[]; rest: SearchParam[] } {
   const byName = new Map<string, { param: SearchParam; match: RowMatch }[]>();
   const rest: SearchParam[] = [];
+  const repeated = new Map<string, number>();
+  for (const param of query.params) repeated.set(param.name, (repeated.get(param.name) ?? 0) + 1);
   for (const param of query.params) {
-    const match = rowMatch(param, query.resourceType, context);
+    // A parameter given once is answered by its own id set: no row condition to build for it here.
+    const once = repeated.get(param.name) === 1;
+    const match = once ? undefined : rowMatch(param, query.resourceType, context);
     if (match === undefined) rest.push(param);
     else byName.set(param.name, [...(byName.get(param.name) ?? []), { param, match }]);
   }
