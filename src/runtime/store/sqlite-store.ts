@@ -170,11 +170,13 @@ export class SqliteStore implements ResourceStore {
     }
   }
 
-  /** Closes at once (the promise is for callers that also close other stores); a second call does nothing. */
+  /**
+   * Closes the database at once; the promise resolves when the checkpoint worker has ended too. A
+   * second call does nothing.
+   */
   close(): Promise<void> {
-    this.checkpointer?.stop();
     if (this.db.open) this.db.close();
-    return Promise.resolve();
+    return this.checkpointer?.stop() ?? Promise.resolve();
   }
 
   /** Checkpoints on a worker thread (see WalCheckpointer); SQLite's own ones if it cannot run. */

@@ -26,15 +26,8 @@ export interface WalCheckpointerOptions {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const closed = new Int32Array(workerData.closed);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 5000');
-function close() {
-  clearInterval(timer);
-  if (db.open) db.close();
-  Atomics.store(closed, 0, 1);
-  Atomics.notify(closed, 0);
-}
 const timer = setInterval(() => {
   try {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
@@ -42,23 +35,21 @@ const timer = setInterval(() => {
   } catch (error) {
     // Another process's checkpoint or a long write: try again next time.
     if (error.code === 'SQLITE_BUSY') return;
-    close();
+    clearInterval(timer);
+    db.close();
     throw error;
   }
 }, workerData.intervalMs);
 parentPort.on('message', () => {
-  close();
+  clearInterval(timer);
+  db.pragma('wal_checkpoint(PASSIVE)');
+  db.close();
   parentPort.close();
 });
 `;
 
-/** How long `stop` waits for the worker to close its connection (it may be starting, or checkpointing). */
-const STOP_WAIT_MS = 10_000;
-
 export class WalCheckpointer {
   private readonly worker: Worker;
-  /** Set to 1 by the worker once its connection is closed. */
-  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
   private stopped = false;
 
   constructor(options: WalCheckpointerOptions) {
@@ -67,7 +58,6 @@ export class WalCheckpointer {
       driver: require.resolve('better-sqlite3'),
       intervalMs: options.intervalMs ?? 200,
       restartPages: options.restartPages ?? 16_000,
-      closed: this.closed.buffer,
     };
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     // The server's lifetime decides, not the worker's: it must never keep a process alive by itself.
@@ -78,15 +68,12 @@ export class WalCheckpointer {
     });
   }
 
-  /**
-   * Ends the worker and returns once its connection is closed, so that the caller's own close is the
-   * last one (SQLite then checkpoints and removes the WAL at once, not later behind the caller's back,
-   * while it may be deleting the folder). Blocks for at most a checkpoint in progress.
-   */
-  stop(): void {
+  /** Runs a last PASSIVE checkpoint and ends the worker; resolves when it has exited. */
+  async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.worker.postMessage('stop');
-    Atomics.wait(this.closed, 0, 0, STOP_WAIT_MS);
+    await exited;
   }
 }
