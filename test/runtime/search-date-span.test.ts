@@ -15,53 +15,12 @@ import type { SearchTables } from '../../src/runtime/search/table';
 import type { DateValue } from '../../src/runtime/search/types';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import type { ExampleResource } from './fixtures/search/corpus';
+import { type Prefix, rangeWanted, span } from './fixtures/search/date-oracle';
 import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
 
 const OPEN_LOW = -8.64e15;
 const OPEN_HIGH = 8.64e15;
-
-/** [first, last] millisecond of `2020`, `2020-06`, `2020-06-15` or `2020-06-15T10:00:00Z`. */
-function span(text: string): [number, number] {
-  if (text.includes('T')) {
-    const at = Date.parse(text);
-    return [at, at + 999];
-  }
-  const [y, m, d] = text.split('-').map(Number) as [number, number?, number?];
-  const start = new Date(Date.UTC(y, (m ?? 1) - 1, d ?? 1));
-  const end = new Date(start);
-  if (d !== undefined) end.setUTCDate(end.getUTCDate() + 1);
-  else if (m !== undefined) end.setUTCMonth(end.getUTCMonth() + 1);
-  else end.setUTCFullYear(end.getUTCFullYear() + 1);
-  return [start.getTime(), end.getTime() - 1];
-}
-
-type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
-
-/** search.html#prefix, with the value's range [tl, th] and the search range [sl, sh]. */
-function meets(prefix: Prefix, [tl, th]: [number, number], [sl, sh]: [number, number]): boolean {
-  const within = tl >= sl && th <= sh;
-  switch (prefix) {
-    case 'eq':
-      return within;
-    case 'ne':
-      return !within;
-    case 'gt':
-      return th > sh;
-    case 'lt':
-      return tl < sl;
-    case 'ge':
-      return th > sh || within;
-    case 'le':
-      return tl < sl || within;
-    case 'sa':
-      return tl > sh;
-    case 'eb':
-      return th < sl;
-    case 'ap':
-      return tl <= sh && th >= sl;
-  }
-}
 
 /** `when` has a row per value: the effective date or period and the instant issued. */
 const DATE_TABLES: SearchTables = {
@@ -151,7 +110,7 @@ function expected(param: 'date' | 'when', repetitions: [Prefix, string][][]): st
   return OBSERVATIONS.flatMap((observation, i) => {
     const ranges = param === 'date' ? rangesOf(observation).slice(0, 1) : rangesOf(observation);
     const matches = repetitions.every((ors) =>
-      ranges.some((range) => ors.some(([prefix, value]) => meets(prefix, range, span(value)))),
+      ranges.some((range) => ors.some(([prefix, value]) => rangeWanted(prefix, range, span(value)))),
     );
     return matches ? [`o${i}`] : [];
   }).sort();
@@ -441,7 +400,7 @@ for (const backend of SEARCH_BACKENDS) {
               end === undefined ? OPEN_HIGH : span(end)[1],
             ];
             const matches = repetitions.every((ors) =>
-              ors.some(([prefix, value]) => meets(prefix, range, span(value))),
+              ors.some(([prefix, value]) => rangeWanted(prefix, range, span(value))),
             );
             return matches ? [`w${i}`] : [];
           })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import type { ExampleResource } from './fixtures/search/corpus';
+import { PREFIXES, type Prefix, rangeWanted, span } from './fixtures/search/date-oracle';
 import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
 
@@ -8,44 +9,6 @@ import { TABLES } from './fixtures/search/tables';
  * Every prefix on date, number and quantity over small synthetic data, against the wording of
  * https://hl7.org/fhir/R4/search.html#prefix written out here independently of the engine.
  */
-const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
-type Prefix = (typeof PREFIXES)[number];
-
-/** [first, last] millisecond a partial date covers, computed from calendar arithmetic on the text. */
-function span(text: string): [number, number] {
-  const [y, m, d] = text.split('-').map(Number) as [number, number?, number?];
-  const start = new Date(Date.UTC(y, (m ?? 1) - 1, d ?? 1));
-  const end = new Date(start);
-  if (d !== undefined) end.setUTCDate(end.getUTCDate() + 1);
-  else if (m !== undefined) end.setUTCMonth(end.getUTCMonth() + 1);
-  else end.setUTCFullYear(end.getUTCFullYear() + 1);
-  return [start.getTime(), end.getTime() - 1];
-}
-
-function rangeWanted(prefix: Prefix, [tl, th]: [number, number], [sl, sh]: [number, number]): boolean {
-  const within = tl >= sl && th <= sh;
-  switch (prefix) {
-    case 'eq':
-      return within;
-    case 'ne':
-      return !within;
-    case 'gt':
-      return th > sh;
-    case 'lt':
-      return tl < sl;
-    case 'ge':
-      return th > sh || within;
-    case 'le':
-      return tl < sl || within;
-    case 'sa':
-      return tl > sh;
-    case 'eb':
-      return th < sl;
-    case 'ap':
-      return tl <= sh && th >= sl;
-  }
-}
-
 /** Precision from the digits written: `100` is ±0.5, `100.00` ±0.005, `1e2` ±50. */
 function precision(text: string): number {
   const [mantissa, exponent] = text.toLowerCase().split('e') as [string, string?];
