@@ -5,6 +5,8 @@ import { bodyText, JsonText } from '../../src/runtime/http/json-text';
 import { copyJson, ResultCache, sameJson } from '../../src/runtime/http/result-cache';
 import type { FhirRequest } from '../../src/runtime/http/types';
 import type { ResourceService } from '../../src/runtime/service';
+import { SqliteStore } from '../../src/runtime/store/sqlite-store';
+import { storeService } from '../../src/runtime/store/store-service';
 import { generatedBinding } from './fixtures/generated';
 import { type AnyJson, patient, put, startTestServer } from './fixtures/server';
 
@@ -204,5 +206,96 @@ describe('runtime http: response text', () => {
     const text = new JsonText('{"resourceType":"Patient"}');
     assert.equal(bodyText(text), text.text);
     assert.equal(bodyText({ entry: 'not a list' }), JSON.stringify({ entry: 'not a list' }));
+  });
+});
+
+describe("runtime http: reads through storeService's own read take the stored text", () => {
+  const r4 = generatedBinding('r4');
+
+  /** A store whose parsed reads are counted: the stored-text path never calls `read`. */
+  function countingStore(): { store: SqliteStore; parsedReads: () => number } {
+    const store = new SqliteStore({ location: ':memory:' });
+    let parsedReads = 0;
+    const original = store.read.bind(store);
+    store.read = (resourceType, id) => {
+      parsedReads += 1;
+      return original(resourceType, id);
+    };
+    return { store, parsedReads: () => parsedReads };
+  }
+
+  it('answers as the service would, casting each stored text once', async () => {
+    const { store, parsedReads } = countingStore();
+    const { binding, casts } = counting(r4);
+    store.update('Patient', 'p1', stored(), { allowCreate: true });
+    const handler = createFhirHandler({ binding, services: { Patient: storeService(store, 'Patient') } });
+    const plain = createFhirHandler({
+      binding: r4,
+      services: { Patient: { read: (id) => store.read('Patient', id) } },
+    });
+    const expected = await read(plain, '/Patient/p1');
+    const before = parsedReads();
+    for (let i = 0; i < 3; i++) {
+      const answer = await read(handler, '/Patient/p1');
+      assert.deepEqual(answer.json, expected.json, 'the same body as through the service');
+      assert.deepEqual(answer.response.headers, expected.response.headers, 'the same ETag and Last-Modified');
+    }
+    assert.equal(parsedReads(), before, 'the store was asked for text, never for parsed JSON');
+    assert.equal(casts(), 1, 'the stored text was cast once');
+    store.update('Patient', 'p1', stored({ gender: 'female' }), { allowCreate: false });
+    const updated = await read(handler, '/Patient/p1');
+    assert.equal(updated.json.gender, 'female', 'a new stored text is cast anew');
+    assert.equal(updated.response.headers?.ETag, 'W/"2"', 'with its own version');
+    store.delete('Patient', 'p1');
+    assert.equal((await read(handler, '/Patient/p1')).status, 410, 'a deletion answers 410');
+    assert.equal((await read(handler, '/Patient/nope')).status, 404, 'an unknown id answers 404');
+  });
+
+  it('goes through the service when its read is replaced, wrapped or made for another type', async () => {
+    const { store, parsedReads } = countingStore();
+    store.update('Patient', 'p1', stored(), { allowCreate: true });
+    store.update(
+      'Observation',
+      'p1',
+      { resourceType: 'Observation', id: 'p1', status: 'final', code: { text: 'x' } },
+      { allowCreate: true },
+    );
+    const base = storeService(store, 'Patient');
+    const replaced = createFhirHandler({
+      binding: r4,
+      services: {
+        Patient: { ...base, read: async (id, ctx) => ({ ...(await base.read?.(id, ctx)), gender: 'other' }) },
+      },
+    });
+    assert.equal((await read(replaced, '/Patient/p1')).json.gender, 'other', "the user's read decides");
+    const observations = storeService(store, 'Observation');
+    const misplaced = createFhirHandler({
+      binding: r4,
+      services: { Patient: { read: observations.read } },
+    });
+    assert.equal(
+      (await read(misplaced, '/Patient/p1')).status,
+      500,
+      "another type's read is the service's answer: wrong type",
+    );
+    assert.equal(parsedReads(), 2, 'both went through the store read');
+  });
+
+  it('reports dropped properties on every read, as a read through the service does', async () => {
+    const store = new SqliteStore({ location: ':memory:' });
+    store.update('Patient', 'p1', stored({ animal: { species: { text: 'dog' } } }), { allowCreate: true });
+    const dropped: string[][] = [];
+    const handler = createFhirHandler({
+      binding: r4,
+      services: { Patient: storeService(store, 'Patient') },
+      droppedProperties: 'drop',
+      onDropped: (_service, paths) => dropped.push(paths),
+    });
+    for (let i = 0; i < 2; i++) {
+      const answer = await read(handler, '/Patient/p1');
+      assert.equal(answer.status, 200, 'served in this version');
+      assert.equal(answer.json.animal, undefined, 'without the element R4 does not define');
+    }
+    assert.equal(dropped.length, 2, 'each read reported what it dropped');
   });
 });

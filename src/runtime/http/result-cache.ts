@@ -11,10 +11,15 @@ import type { ResourceJson } from '../binding';
 import type { JsonText } from './json-text';
 
 interface Entry {
-  /** The result as it was cast, copied so that a service changing its object later changes nothing here. */
+  /**
+   * The result as it was cast, copied so that a service changing its object later changes nothing
+   * here; for a stored text (`setStored`), that text.
+   */
   input: unknown;
   text: JsonText;
   size: number;
+  /** For a stored text: the resource's type, id and meta, which the response headers need. */
+  head?: ResourceJson;
 }
 
 /** Default bound per version: about 16 MB of cached text and copies. */
@@ -46,19 +51,47 @@ export class ResultCache {
     const input = copyJson(json);
     if (input === undefined) return;
     // Text twice over for the copy's objects, UTF-16: a rough, safe estimate.
-    const size = text.text.length * 6;
-    if (size > this.maxBytes) return;
+    this.keep(key, { input, text, size: text.text.length * 6 });
+  }
+
+  /**
+   * The cast made earlier from exactly this stored text of the resource `type/id` (a store read the
+   * handler took as text, see `readStoredText`): the same text parses to the same JSON, so it casts
+   * and validates the same, with nothing to compare but the strings.
+   */
+  getStored(key: string, stored: string): { resource: JsonText; json: ResourceJson } | undefined {
+    const entry = this.entries.get(`stored:${key}`);
+    if (entry === undefined || entry.input !== stored || entry.head === undefined) return undefined;
+    this.entries.delete(`stored:${key}`);
+    this.entries.set(`stored:${key}`, entry);
+    return { resource: entry.text, json: entry.head };
+  }
+
+  /** Keeps the cast of a stored text; `json` is what it was cast from (only its type, id and meta are kept). */
+  setStored(key: string, stored: string, text: JsonText, json: ResourceJson): void {
+    const { versionId, lastUpdated } = json.meta ?? {};
+    const head: ResourceJson = {
+      resourceType: json.resourceType,
+      id: json.id,
+      meta: { versionId, lastUpdated },
+    };
+    // The stored text and the cast text, UTF-16.
+    this.keep(`stored:${key}`, { input: stored, text, size: (stored.length + text.text.length) * 2, head });
+  }
+
+  private keep(key: string, entry: Entry): void {
+    if (entry.size > this.maxBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);
       this.size -= old.size;
     }
-    this.entries.set(key, { input, text, size });
-    this.size += size;
-    for (const [oldest, entry] of this.entries) {
+    this.entries.set(key, entry);
+    this.size += entry.size;
+    for (const [oldest, kept] of this.entries) {
       if (this.size <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.size -= entry.size;
+      this.size -= kept.size;
     }
   }
 }

@@ -87,12 +87,16 @@ export class SqliteStore implements ResourceStore {
 
   /** The current version; 404 when unknown, 410 when deleted. */
   read(resourceType: string, id: string): ResourceJson {
+    return JSON.parse(this.readText(resourceType, id)) as ResourceJson;
+  }
+
+  readText(resourceType: string, id: string): string {
     const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
     if (row === undefined) throw new FhirHttpError(404, `${resourceType}/${id} is not known`);
     if (row.deleted === 1 || row.json === null) {
       throw new FhirHttpError(410, `${resourceType}/${id} was deleted`);
     }
-    return JSON.parse(row.json) as ResourceJson;
+    return row.json;
   }
 
   vread(resourceType: string, id: string, versionId: string): ResourceJson {

@@ -5,9 +5,22 @@
 import type { ResourceService, ServiceMap } from '../service';
 import type { ResourceStore } from './types';
 
+/** The `read` methods `storeService` made, with their store: still one of these, a read may skip the service. */
+const STORE_READS = new WeakMap<object, { store: ResourceStore; resourceType: string }>();
+
+/**
+ * The store and type behind a service's `read` when it is `storeService`'s own, unreplaced and
+ * unwrapped; the handler then reads the stored text itself (see `readStoredText`).
+ */
+export function storeReadOf(read: unknown): { store: ResourceStore; resourceType: string } | undefined {
+  return typeof read === 'function' ? STORE_READS.get(read) : undefined;
+}
+
 export function storeService(store: ResourceStore, resourceType: string): ResourceService {
+  const read: NonNullable<ResourceService['read']> = (id) => store.read(resourceType, id);
+  STORE_READS.set(read, { store, resourceType });
   return {
-    read: (id) => store.read(resourceType, id),
+    read,
     vread: (id, versionId) => store.vread(resourceType, id, versionId),
     search: (query, ctx) => store.search(query, { version: ctx.version, baseUrl: ctx.baseUrl }),
     create: (resource) => store.create(resourceType, resource),

@@ -35,6 +35,11 @@ export interface ResourceStore {
   readonly kind: 'sqlite' | 'postgres';
   /** The current version; 404 when unknown, 410 when deleted. */
   read(resourceType: string, id: string): Awaitable<ResourceJson>;
+  /**
+   * The current version's stored JSON text, unparsed (404 and 410 as `read`). Stores that hold the
+   * text at hand offer it, so that a read answered from the cast cache needs no parse.
+   */
+  readText?(resourceType: string, id: string): string;
   vread(resourceType: string, id: string, versionId: string): Awaitable<ResourceJson>;
   /** Stores a new resource, keeping `resource.id` when given; 409 when that id is taken. */
   create(resourceType: string, resource: ResourceJson): Awaitable<ResourceJson>;
