@@ -1,5 +1,20 @@
 import assert from 'node:assert/strict';
+import type { ServiceMap } from '../../src/runtime/service';
 import { type AnyJson, patient, post, startTestServer, type TestServer } from './fixtures/server';
+
+/** The default services, with Patient creates that first wait for `wait()`, as a service calling a database would. */
+function patientCreatesAfter(wait: () => Promise<unknown>): (defaults: ServiceMap) => ServiceMap {
+  return (defaults) => ({
+    ...defaults,
+    Patient: {
+      ...defaults.Patient,
+      create: async (resource, ctx) => {
+        await wait();
+        return defaults.Patient?.create?.(resource, ctx) ?? resource;
+      },
+    },
+  });
+}
 
 interface ResponseEntry {
   resource?: { resourceType: string; id: string; subject?: { reference: string } };
@@ -207,16 +222,7 @@ describe('runtime http: batch and transaction Bundles', () => {
     });
     const calls: string[] = [];
     server = await startTestServer({
-      r4Services: (defaults) => ({
-        ...defaults,
-        Patient: {
-          ...defaults.Patient,
-          create: async (resource, ctx) => {
-            await gate;
-            return defaults.Patient?.create?.(resource, ctx) ?? resource;
-          },
-        },
-      }),
+      r4Services: patientCreatesAfter(() => gate),
       // As the PostgreSQL store: each transaction on a connection of its own.
       handler: {
         transactions: {
@@ -251,16 +257,7 @@ describe('runtime http: batch and transaction Bundles', () => {
     await server.stop();
     // Creates that wait on a timer, as a service calling a database would, so entries interleave with other requests.
     server = await startTestServer({
-      r4Services: (defaults) => ({
-        ...defaults,
-        Patient: {
-          ...defaults.Patient,
-          create: async (resource, ctx) => {
-            await new Promise((resolve) => setTimeout(resolve, 2));
-            return defaults.Patient?.create?.(resource, ctx) ?? resource;
-          },
-        },
-      }),
+      r4Services: patientCreatesAfter(() => new Promise((resolve) => setTimeout(resolve, 2))),
     });
     const entries = Array.from({ length: 20 }, () => ({
       resource: patient(),

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
-import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import { envelopeOfValues, intersectEnvelopes } from '../../src/runtime/search/sql/date-span';
 import { searchStore } from '../../src/runtime/search/sql/engine';
 import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
@@ -16,7 +15,7 @@ import type { DateValue } from '../../src/runtime/search/types';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import type { ExampleResource } from './fixtures/search/corpus';
 import { type Prefix, rangeWanted, span } from './fixtures/search/date-oracle';
-import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
+import { r4Query, SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
 
 const OPEN_LOW = -8.64e15;
@@ -160,23 +159,13 @@ for (const backend of SEARCH_BACKENDS) {
     after(() => store?.close());
 
     async function found(query: string): Promise<{ ids: string[]; total: number | undefined }> {
-      const parsed = parseSearch('Observation', readQueryPairs(`${query}&_count=5`), {
-        version: 'r4',
-        tables: DATE_TABLES,
-        defaultCount: 5,
-        maxCount: 5,
-        lenient: false,
-      });
-      if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+      const typed = r4Query('Observation', `${query}&_count=5`, DATE_TABLES, 5);
       const ids: string[] = [];
-      let page = await store.search(parsed.query, { version: 'r4', tables: DATE_TABLES });
+      let page = await store.search(typed, { version: 'r4', tables: DATE_TABLES });
       const total = page.total;
       ids.push(...page.matches.map((r) => r.id));
       while (page.next !== undefined) {
-        page = await store.search(
-          { ...parsed.query, cursor: page.next },
-          { version: 'r4', tables: DATE_TABLES },
-        );
+        page = await store.search({ ...typed, cursor: page.next }, { version: 'r4', tables: DATE_TABLES });
         ids.push(...page.matches.map((r) => r.id));
       }
       return { ids: ids.sort(), total };
@@ -244,14 +233,7 @@ describe('search: a date range bounded on both sides reads the index between its
 
   /** The statements a search runs, with their arguments, through a database that records them. */
   function statementsOf(query: string): { text: string; args: unknown[] }[] {
-    const parsed = parseSearch('Patient', readQueryPairs(query), {
-      version: 'r4',
-      tables: TABLES,
-      defaultCount: 10,
-      maxCount: 10,
-      lenient: false,
-    });
-    if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
+    const typed = r4Query('Patient', query, TABLES, 10);
     const seen: { text: string; args: unknown[] }[] = [];
     const db = store.db;
     const recording = new Proxy(db, {
@@ -268,7 +250,7 @@ describe('search: a date range bounded on both sides reads the index between its
         };
       },
     }) as Database.Database;
-    const page = searchStore(recording, parsed.query, { version: 'r4', tables: TABLES });
+    const page = searchStore(recording, typed, { version: 'r4', tables: TABLES });
     assert.deepEqual(
       page.matches.map((r) => r.id),
       ['p20', 'p21', 'p22', 'p23', 'p24', 'p25'],
@@ -308,15 +290,8 @@ for (const backend of SEARCH_BACKENDS) {
     after(() => store?.close());
 
     async function total(query: string): Promise<number | undefined> {
-      const parsed = parseSearch('Observation', readQueryPairs(query), {
-        version: 'r4',
-        tables: DATE_TABLES,
-        defaultCount: 2,
-        maxCount: 2,
-        lenient: false,
-      });
-      if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
-      return (await store.search(parsed.query, { version: 'r4', tables: DATE_TABLES })).total;
+      const typed = r4Query('Observation', query, DATE_TABLES, 2);
+      return (await store.search(typed, { version: 'r4', tables: DATE_TABLES })).total;
     }
 
     it('counts each resource once, before and after one gains a second matching value', async () => {
@@ -384,15 +359,8 @@ for (const backend of SEARCH_BACKENDS) {
     for (const repetitions of cases) {
       const query = queryOf('date', repetitions);
       it(query, async () => {
-        const parsed = parseSearch('Observation', readQueryPairs(query), {
-          version: 'r4',
-          tables: DATE_TABLES,
-          defaultCount: 10,
-          maxCount: 10,
-          lenient: false,
-        });
-        if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
-        const page = await store.search(parsed.query, { version: 'r4', tables: DATE_TABLES });
+        const typed = r4Query('Observation', query, DATE_TABLES, 10);
+        const page = await store.search(typed, { version: 'r4', tables: DATE_TABLES });
         const want = periods
           .flatMap(([start, end], i) => {
             const range: [number, number] = [

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import type { ExampleResource } from './fixtures/search/corpus';
 import { PREFIXES, type Prefix, rangeWanted, span } from './fixtures/search/date-oracle';
-import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
+import { r4Query, SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
 
 /**
@@ -110,15 +109,8 @@ for (const backend of SEARCH_BACKENDS) {
     after(() => store?.close());
 
     async function found(type: string, query: string): Promise<string[]> {
-      const parsed = parseSearch(type, readQueryPairs(query), {
-        version: 'r4',
-        tables: TABLES,
-        defaultCount: 100,
-        maxCount: 100,
-        lenient: false,
-      });
-      if (!parsed.ok) assert.fail(JSON.stringify(parsed.issues));
-      const page = await store.search(parsed.query, { version: 'r4', tables: TABLES });
+      const typed = r4Query(type, query, TABLES, 100);
+      const page = await store.search(typed, { version: 'r4', tables: TABLES });
       return page.matches.map((r) => r.id).sort();
     }
 

@@ -95,10 +95,7 @@ describe('SQLite token store with its state cache', () => {
   });
 
   it("sees another process's revocation when the file changes, long before the maximum age", async () => {
-    const file = tempFile();
-    const reader = new SqliteTokenStore({ file, stateCacheMs: 3_600_000 });
-    const writer = new SqliteTokenStore({ file, stateCacheMs: 0 });
-    try {
+    await withTwoHandles(3_600_000, async (reader, writer) => {
       await writer.recordIssued(issued('t1'));
       assert.equal((await reader.state('t1')).revocation, undefined, 'read once, now cached');
       await writer.revoke('t1', 'elsewhere', NOW_S + 600, NOW);
@@ -118,24 +115,31 @@ describe('SQLite token store with its state cache', () => {
         5000,
         20,
       );
-    } finally {
-      await reader.close();
-      await writer.close();
-    }
+    });
   });
 
   it('reads the file on every call with stateCacheMs 0', async () => {
-    const file = tempFile();
-    const reader = new SqliteTokenStore({ file, stateCacheMs: 0 });
-    const writer = new SqliteTokenStore({ file, stateCacheMs: 0 });
-    try {
+    await withTwoHandles(0, async (reader, writer) => {
       await writer.recordIssued(issued('t1'));
       assert.equal((await reader.state('t1')).revocation, undefined, 'not revoked yet');
       await writer.revoke('t1', 'elsewhere', NOW_S + 600, NOW);
       assert.equal((await reader.state('t1')).revocation?.reason, 'elsewhere', 'seen at once');
-    } finally {
-      await reader.close();
-      await writer.close();
-    }
+    });
   });
 });
+
+/** Two handles on one file, as two processes on one state folder: a reader with the given cache age, and a writer. */
+async function withTwoHandles(
+  readerCacheMs: number,
+  work: (reader: SqliteTokenStore, writer: SqliteTokenStore) => Promise<void>,
+): Promise<void> {
+  const file = tempFile();
+  const reader = new SqliteTokenStore({ file, stateCacheMs: readerCacheMs });
+  const writer = new SqliteTokenStore({ file, stateCacheMs: 0 });
+  try {
+    await work(reader, writer);
+  } finally {
+    await reader.close();
+    await writer.close();
+  }
+}
