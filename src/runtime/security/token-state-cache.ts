@@ -54,11 +54,13 @@ export class TokenStateCache {
       this.entries.delete(key);
       return undefined;
     }
-    const { blockedUntil, ...rest } = entry.state;
+    const { state } = entry;
     // The block was read against the time of that read; it ends by itself.
-    return blockedUntil !== undefined && address !== undefined && blockedUntil > address.now
-      ? entry.state
-      : rest;
+    if (state.blockedUntil === undefined || (address !== undefined && state.blockedUntil > address.now)) {
+      return state;
+    }
+    const { blockedUntil: _ended, ...rest } = state;
+    return rest;
   }
 
   set(jti: string, address: AddressCheck | undefined, state: TokenState): void {
