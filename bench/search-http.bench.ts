@@ -7,6 +7,8 @@
  *   `Observation?subject=…&_include=Observation:subject`;
  * - `node-fhir-server-core` 2.2.5 (when installed into bench/.cache, see ANCHORS.md and
  *   server.bench.ts) answering `Patient?name=…` with 10 Patients from memory, no search done;
+ * - `fhirgen-memory`: the same runtime answering `Patient?name=…` with those 10 Patients from
+ *   memory: no search, so the most any search engine behind this runtime could reach;
  * - indexing cost over HTTP: POST of a Patient with the search index on (`fhirgen`) and off
  *   (`fhirgen-noindex`, the store without the search module).
  * Rounds are interleaved; medians are printed. Figures, not assertions.
@@ -37,7 +39,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 10_000);
 const TABLES_FILE = path.join(ROOT, 'generated', 'r4', 'server', 'search-parameters.json');
 
-type Target = 'fhirgen' | 'fhirgen-noindex' | 'node-fhir-server-core';
+type Target = 'fhirgen' | 'fhirgen-noindex' | 'fhirgen-memory' | 'node-fhir-server-core';
 
 function r4Module(): VersionModule {
   return {
@@ -75,13 +77,15 @@ async function serve(target: Target, file: string): Promise<void> {
     const config = loadConfig({ env, available: { r4: '/r4' } });
     const version = r4Module();
     const search = wireSearch([version], { defaultCount: 10, maxCount: 100 });
+    const services = (store: import('../src/runtime/store/types').ResourceStore) =>
+      target === 'fhirgen-memory' ? tenFromMemory(store) : version.createServices({ store });
     const { app, store } = buildServer({
       config,
       versions: {
         r4: {
           binding: version.binding,
-          services: (store) => version.createServices({ store }),
-          ...(target === 'fhirgen' ? { searchParser: search.parser } : {}),
+          services,
+          ...(target === 'fhirgen-noindex' ? {} : { searchParser: search.parser }),
         },
       },
       ...(target === 'fhirgen' ? { store: search.store } : {}),
@@ -96,6 +100,18 @@ async function serve(target: Target, file: string): Promise<void> {
   process.on('SIGTERM', () => process.exit(0));
   const server = listen(0);
   server.once('listening', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+}
+
+/**
+ * The ceiling of the `fhirgen` figures: the same runtime (search parser, casting, Bundle, Express)
+ * with a Patient search that returns 10 Patients held in memory, as node-fhir-server-core's does, so
+ * no search is done.
+ */
+function tenFromMemory(store: import('../src/runtime/store/types').ResourceStore) {
+  const next = random(1);
+  const ten = Array.from({ length: 10 }, (_, i) => benchPatient(i, next));
+  const services = storeServices(store, ['Patient', 'Observation']);
+  return { ...services, Patient: { ...services.Patient, search: () => ({ match: ten, total: 10 }) } };
 }
 
 /** node-fhir-server-core 2.2.5 whose search service returns 10 Patients held in memory. */
@@ -168,11 +184,12 @@ const SCENARIOS: Record<Target, Record<string, string>> = {
       '/Observation?subject=Patient/p42&_include=Observation:subject',
   },
   'node-fhir-server-core': { 'Patient?name=smith1 (10 from memory)': '/Patient?name=smith1' },
+  'fhirgen-memory': { 'Patient?name=smith1 (10 from memory)': '/Patient?name=smith1' },
   'fhirgen-noindex': {},
 };
 
 async function main(): Promise<void> {
-  const targets: Target[] = ['fhirgen', 'fhirgen-noindex'];
+  const targets: Target[] = ['fhirgen', 'fhirgen-noindex', 'fhirgen-memory'];
   if (existsSync(CORE_DIR)) targets.push('node-fhir-server-core');
   else process.stdout.write('(node-fhir-server-core not installed in bench/.cache; skipped)\n');
   const dir = mkdtempSync(path.join(tmpdir(), 'fhirgen-search-bench-'));
@@ -192,7 +209,7 @@ async function main(): Promise<void> {
         for (const [label, url] of Object.entries(SCENARIOS[target]))
           record(`search ${target.padEnd(22)} ${label}`, await autocannon(`${base}${url}`));
         // Creates last: they add Patients, which the next round's searches then see too.
-        if (target !== 'node-fhir-server-core')
+        if (target === 'fhirgen' || target === 'fhirgen-noindex')
           record(`create ${target.padEnd(22)} POST /Patient`, await autocannon(`${base}/Patient`, create));
       } finally {
         child.kill('SIGTERM');

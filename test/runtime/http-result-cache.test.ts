@@ -4,10 +4,13 @@ import { createFhirHandler } from '../../src/runtime/http/handler';
 import { bodyText, JsonText } from '../../src/runtime/http/json-text';
 import { copyJson, ResultCache, sameJson } from '../../src/runtime/http/result-cache';
 import type { FhirRequest } from '../../src/runtime/http/types';
+import { createSearchParser, createStoreSearchEngine } from '../../src/runtime/search/adapters';
+import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
 import type { ResourceService } from '../../src/runtime/service';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
-import { storeService } from '../../src/runtime/store/store-service';
+import { storeService, storeServices } from '../../src/runtime/store/store-service';
 import { generatedBinding } from './fixtures/generated';
+import { TABLES } from './fixtures/search/tables';
 import { type AnyJson, patient, put, startTestServer } from './fixtures/server';
 
 /** A binding that counts its casts, to see when a result was cast again and when it was reused. */
@@ -297,5 +300,145 @@ describe("runtime http: reads through storeService's own read take the stored te
       assert.equal(answer.json.animal, undefined, 'without the element R4 does not define');
     }
     assert.equal(dropped.length, 2, 'each read reported what it dropped');
+  });
+});
+
+describe("runtime http: searches through storeService's own search take the stored texts", () => {
+  const r4 = generatedBinding('r4');
+  const searchParser = createSearchParser({ versions: { r4: TABLES }, defaultCount: 20, maxCount: 100 });
+
+  /** An indexed store holding two Patients and an Observation of each, whose parsed searches are counted. */
+  function indexedStore(): { store: SqliteStore; parsedSearches: () => number } {
+    const store = new SqliteStore({
+      location: ':memory:',
+      onWrite: createSearchIndexer({ versions: { r4: TABLES } }),
+      searchEngine: createStoreSearchEngine('r4', TABLES),
+    });
+    for (const [id, gender] of [
+      ['p1', 'male'],
+      ['p2', 'female'],
+    ] as const) {
+      store.update('Patient', id, stored({ id, gender }), { allowCreate: true });
+      store.update(
+        'Observation',
+        `o-${id}`,
+        {
+          resourceType: 'Observation',
+          id: `o-${id}`,
+          status: 'final',
+          code: { text: 'weight' },
+          subject: { reference: `Patient/${id}` },
+        },
+        { allowCreate: true },
+      );
+    }
+    let searches = 0;
+    const original = store.search.bind(store);
+    store.search = (query, context) => {
+      searches += 1;
+      return original(query, context);
+    };
+    return { store, parsedSearches: () => searches };
+  }
+
+  const searchOf = (query: string): FhirRequest => {
+    const [path = '', params = ''] = query.split('?');
+    return { ...get(path), query: [...new URLSearchParams(params)] };
+  };
+
+  /** The same store behind storeService's own search and behind a wrapped one, which parses. */
+  function handlers(store: SqliteStore, extra: Partial<Parameters<typeof createFhirHandler>[0]> = {}) {
+    const direct = storeServices(store, ['Patient', 'Observation']);
+    const { binding, casts } = counting(r4);
+    const wrapped = Object.fromEntries(
+      Object.entries(direct).map(([type, service]) => [
+        type,
+        { ...service, search: (query, ctx) => service.search?.(query, ctx) } as ResourceService,
+      ]),
+    );
+    return {
+      text: createFhirHandler({ binding, services: direct, searchParser, ...extra }),
+      parsed: createFhirHandler({ binding: r4, services: wrapped, searchParser, ...extra }),
+      casts,
+    };
+  }
+
+  it('answers with the Bundle the service gives, casting each stored text once', async () => {
+    const { store, parsedSearches } = indexedStore();
+    const { text, parsed, casts } = handlers(store);
+    const query = '/Observation?subject:Patient.gender=male,female&_include=Observation:subject&_count=1';
+    // Each cursor is sealed with a fresh IV: links are compared without it.
+    const unsealed = (text: string) => text.replace(/_cursor=[^"]+/g, '_cursor=sealed');
+    const expected = unsealed(bodyText((await parsed.handle(searchOf(query))).body));
+    const viaService = parsedSearches();
+    assert.equal(viaService, 1, 'the wrapped search parsed the store rows');
+    for (let i = 0; i < 3; i++) {
+      const answer = await text.handle(searchOf(query));
+      assert.equal(answer.status, 200, 'the search answers');
+      assert.equal(
+        unsealed(bodyText(answer.body)),
+        expected,
+        'the same Bundle: entries, modes, total and links',
+      );
+    }
+    assert.equal(parsedSearches(), viaService, 'the store was asked for stored texts, never parsed rows');
+    assert.equal(casts(), 2, 'one match and one included resource, each cast once over three searches');
+    const json = JSON.parse(expected) as AnyJson;
+    assert.equal(json.total, 2, 'the total counts every match');
+    assert.deepEqual(
+      json.entry.map((entry: AnyJson) => entry.search.mode),
+      ['match', 'include'],
+      'the page holds a match and the Patient it refers to',
+    );
+    store.update('Patient', 'p1', stored({ id: 'p1', gender: 'other' }), { allowCreate: false });
+    const after = JSON.parse(bodyText((await text.handle(searchOf('/Patient?_id=p1'))).body)) as AnyJson;
+    assert.equal(after.entry[0].resource.gender, 'other', 'a new version is cast anew');
+    assert.equal(after.entry[0].resource.meta.versionId, '2', 'with its own versionId');
+  });
+
+  it('goes through the service for _summary and _elements, which reshape the resources', async () => {
+    const { store, parsedSearches } = indexedStore();
+    const { text, parsed } = handlers(store);
+    for (const query of ['/Patient?_summary=true', '/Patient?_elements=gender', '/Patient?_summary=count']) {
+      const before = parsedSearches();
+      const answer = bodyText((await text.handle(searchOf(query))).body);
+      assert.equal(parsedSearches(), before + 1, `${query} went through the parsed search`);
+      assert.equal(
+        answer,
+        bodyText((await parsed.handle(searchOf(query))).body),
+        `${query}: the same Bundle`,
+      );
+    }
+  });
+
+  it('leaves out and reports invalid resources, and reports dropped properties on every search', async () => {
+    const { store } = indexedStore();
+    store.update('Patient', 'p3', stored({ id: 'p3', gender: 'robot' }), { allowCreate: true });
+    store.update('Patient', 'p4', stored({ id: 'p4', animal: { species: { text: 'dog' } } }), {
+      allowCreate: true,
+    });
+    const dropped: string[][] = [];
+    const { text, parsed } = handlers(store, {
+      droppedProperties: 'drop',
+      onDropped: (_service, paths) => dropped.push(paths),
+    });
+    const expected = bodyText((await parsed.handle(searchOf('/Patient'))).body);
+    dropped.length = 0;
+    for (let i = 0; i < 2; i++) {
+      const answer = bodyText((await text.handle(searchOf('/Patient'))).body);
+      assert.equal(answer, expected, 'the same Bundle as through the service');
+    }
+    const json = JSON.parse(expected) as AnyJson;
+    assert.deepEqual(
+      json.entry.filter((entry: AnyJson) => entry.search.mode === 'match').map((e: AnyJson) => e.resource.id),
+      ['p1', 'p2', 'p4'],
+      'the invalid Patient is left out',
+    );
+    assert.match(
+      JSON.stringify(json.entry.at(-1)),
+      /left out: .*p3|gender/,
+      'and reported in the outcome entry',
+    );
+    assert.equal(dropped.length, 2, 'each search reported the dropped element');
   });
 });

@@ -11,6 +11,7 @@ import { type CastResource, castResult } from './cast';
 import { parseIfMatch } from './negotiation';
 import { resourceResponse } from './respond';
 import { type Call, checkIncoming, serviceMethod } from './settings';
+import { castStoredText } from './stored-text';
 import type { FhirResponse } from './types';
 
 function target(call: Call): { resourceType: string; id: string } {
@@ -49,15 +50,10 @@ function readStoredText(
   if (cache === undefined || direct?.resourceType !== resourceType || direct.store.readText === undefined) {
     return undefined;
   }
-  const stored = direct.store.readText(resourceType, id);
-  const key = `${resourceType}/${id}`;
-  const known = cache.getStored(key, stored);
-  if (known !== undefined) return known;
-  const parsed = JSON.parse(stored) as ResourceJson;
-  const cast = castResult(call.settings.cast, parsed, resourceType, label, 'read');
-  // Kept only when the cast served the JSON as stored (nothing dropped, which each read must report).
-  if (cast.json === parsed) cache.setStored(key, stored, cast.resource, parsed);
-  return cast;
+  const text = direct.store.readText(resourceType, id);
+  return castStoredText(cache, { resourceType, id, text }, (json) =>
+    castResult(call.settings.cast, json, resourceType, label, 'read'),
+  );
 }
 
 export async function vread(call: Call): Promise<FhirResponse> {

@@ -7,9 +7,11 @@ import type { OutcomeIssue } from '../binding';
 import type { SearchQuery } from '../contracts';
 import { FhirHttpError, issue, operationOutcome } from '../outcome';
 import type { ResourceLike, SearchResult } from '../service';
-import { castEntry, castResult } from './cast';
+import { storeSearchOf } from '../store/store-service';
+import { type CastResource, castEntry, castResult } from './cast';
 import { resourceResponse } from './respond';
 import { type Call, checkIncoming, informational, serviceLabel, serviceMethod } from './settings';
+import { castStoredText } from './stored-text';
 import type { FhirResponse } from './types';
 
 function typeOf(call: Call): string {
@@ -74,37 +76,43 @@ async function runSearch(
   params: [string, string][],
 ): Promise<{ query: SearchQuery; result: SearchResult; label: string }> {
   const { fn, label } = serviceMethod(call, resourceType, 'search');
-  const query = call.settings.searchParser.parse({
+  const query = parseQuery(call, resourceType, params);
+  const raw = await fn(query, call.ctx);
+  return { query, result: Array.isArray(raw) ? { match: raw } : raw, label };
+}
+
+function parseQuery(call: Call, resourceType: string, params: [string, string][]): SearchQuery {
+  return call.settings.searchParser.parse({
     resourceType,
     params,
     lenient: call.prefer.lenient,
     binding: call.settings.binding,
   });
-  const raw = await fn(query, call.ctx);
-  return { query, result: Array.isArray(raw) ? { match: raw } : raw, label };
+}
+
+/** A search's matches and included resources, cast, with its total and links. */
+interface CastPage {
+  query: SearchQuery;
+  entries: { mode: 'match' | 'include'; cast: CastResource }[];
+  total?: number;
+  links?: SearchResult['links'];
 }
 
 export async function search(call: Call): Promise<FhirResponse> {
   const resourceType = typeOf(call);
   const params = [...call.request.query, ...(call.request.form ?? [])];
-  const { query, result, label } = await runSearch(call, resourceType, params);
-  const base = call.request.baseUrl;
-  const entry: unknown[] = [];
   const omitted: string[] = [];
-  for (const [mode, list, expected] of [
-    ['match', result.match, resourceType],
-    ['include', result.include ?? [], undefined],
-  ] as const) {
-    for (const item of list) {
-      const cast = castEntry(call.settings.cast, item, expected, label, (reason) => omitted.push(reason));
-      if (cast === undefined) continue;
-      entry.push({
-        fullUrl: `${base}/${cast.json.resourceType}/${cast.json.id}`,
-        resource: cast.resource,
-        search: { mode },
-      });
-    }
-  }
+  const onOmitted = (reason: string) => omitted.push(reason);
+  const page =
+    searchStoredText(call, resourceType, params, onOmitted) ??
+    (await searchService(call, resourceType, params, onOmitted));
+  const { query } = page;
+  const base = call.request.baseUrl;
+  const entry: unknown[] = page.entries.map(({ mode, cast }) => ({
+    fullUrl: `${base}/${cast.json.resourceType}/${cast.json.id}`,
+    resource: cast.resource,
+    search: { mode },
+  }));
   const warnings = [
     ...query.ignored.map((ignored) =>
       issue('warning', 'not-supported', `${ignored.name} ignored: ${ignored.reason}`),
@@ -112,13 +120,77 @@ export async function search(call: Call): Promise<FhirResponse> {
     ...omitted.map((reason) => issue('warning', 'invalid', `left out: ${reason}`)),
   ];
   if (warnings.length > 0) entry.push({ resource: operationOutcome(warnings), search: { mode: 'outcome' } });
-  const link = searchLinks(call, resourceType, params, query, result);
+  const link = searchLinks(call, resourceType, params, query, page);
   const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
-  if (result.total !== undefined) bundle.total = result.total;
+  if (page.total !== undefined) bundle.total = page.total;
   bundle.link = link;
   // No empty arrays in FHIR JSON (https://hl7.org/fhir/R4/json.html): `_summary=count` has no entry.
   if (entry.length > 0) bundle.entry = entry;
   return { status: 200, headers: {}, body: bundle };
+}
+
+/** The search through the service, each result cast (an invalid one left out and reported). */
+async function searchService(
+  call: Call,
+  resourceType: string,
+  params: [string, string][],
+  onOmitted: (reason: string) => void,
+): Promise<CastPage> {
+  const { query, result, label } = await runSearch(call, resourceType, params);
+  const entries: CastPage['entries'] = [];
+  for (const [mode, list, expected] of [
+    ['match', result.match, resourceType],
+    ['include', result.include ?? [], undefined],
+  ] as const) {
+    for (const item of list) {
+      const cast = castEntry(call.settings.cast, item, expected, label, onOmitted);
+      if (cast !== undefined) entries.push({ mode, cast });
+    }
+  }
+  return withPaging({ query, entries }, result);
+}
+
+/**
+ * A search whose service method is still `storeService`'s own (as generated service files start)
+ * asks the store for the stored texts and looks each cast up by its text, as a read does
+ * (`readStoredText`): no parse and no comparison for resources cast before. Undefined when the search
+ * must go through the service: another method, a store without stored text (PostgreSQL), no cast
+ * cache, or `_summary`/`_elements`, which reshape the resources.
+ */
+function searchStoredText(
+  call: Call,
+  resourceType: string,
+  params: [string, string][],
+  onOmitted: (reason: string) => void,
+): CastPage | undefined {
+  const cache = call.settings.cast.cache;
+  const direct = storeSearchOf(call.settings.services[resourceType]?.search);
+  if (cache === undefined || direct?.resourceType !== resourceType || direct.store.searchText === undefined) {
+    return undefined;
+  }
+  const query = parseQuery(call, resourceType, params);
+  const found = direct.store.searchText(query, { version: call.ctx.version, baseUrl: call.ctx.baseUrl });
+  if (found === undefined) return undefined;
+  const label = serviceLabel(call, resourceType, 'search');
+  const entries: CastPage['entries'] = [];
+  for (const [mode, list, expected] of [
+    ['match', found.match, resourceType],
+    ['include', found.include, undefined],
+  ] as const) {
+    for (const stored of list) {
+      const cast = castStoredText(cache, stored, (json) =>
+        castEntry(call.settings.cast, json, expected, label, onOmitted),
+      );
+      if (cast !== undefined) entries.push({ mode, cast });
+    }
+  }
+  return withPaging({ query, entries }, found);
+}
+
+function withPaging(page: CastPage, result: Pick<SearchResult, 'total' | 'links'>): CastPage {
+  if (result.total !== undefined) page.total = result.total;
+  if (result.links !== undefined) page.links = result.links;
+  return page;
 }
 
 /** The service's own links when it pages itself; otherwise `self`, and `next` by `_offset`. */
@@ -127,7 +199,7 @@ function searchLinks(
   resourceType: string,
   params: [string, string][],
   query: SearchQuery,
-  result: SearchResult,
+  result: Pick<SearchResult, 'total' | 'links'>,
 ): { relation: string; url: string }[] {
   const base = `${call.request.baseUrl}/${resourceType}`;
   // The self link shows the parameters actually used (https://hl7.org/fhir/R4/search.html#errors).

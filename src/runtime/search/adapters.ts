@@ -3,12 +3,21 @@
  * store's write hook and `StoreSearchEngine` (store/sqlite-store.ts). Problems become the
  * OperationOutcomes the search page asks for: 400 naming each parameter (search.html#errors).
  */
+import type { SearchQuery } from '../contracts';
 import type { SearchParseInput, SearchParser } from '../http/search-parser';
 import { FhirHttpError, issue } from '../outcome';
-import type { SearchSource, StoreSearchEngine, StoreSearchResult } from '../store/sqlite-store';
+import type { SearchSource, StoreSearchEngine } from '../store/sqlite-store';
+import type { SearchContext, StoreSearchResult } from '../store/types';
 import { elementListsOf, pageLinks, shape } from './bundle';
 import { parseSearch } from './parse';
-import { type EngineOptions, type SearchPage, searchPostgres, searchStore } from './sql/engine';
+import {
+  type EngineOptions,
+  type SearchPage,
+  type SearchPageOf,
+  searchPostgres,
+  searchStore,
+  searchStoreText,
+} from './sql/engine';
 import { SearchUnsupportedError } from './sql/match';
 import type { FhirVersion, SearchTables } from './table';
 import { createTerminology, type TerminologySource } from './terminology';
@@ -58,13 +67,15 @@ export function createVersionedSearchEngine(
   for (const [version, tables] of Object.entries(versions) as [FhirVersion, SearchTables][]) {
     engines.set(version, createStoreSearchEngine(version, tables, undefined, terminology[version]));
   }
+  const engineOf = (context: SearchContext | undefined) => {
+    const engine = context === undefined ? undefined : engines.get(context.version);
+    if (engine === undefined)
+      throw new FhirHttpError(500, `no search tables for FHIR version ${context?.version}`);
+    return engine;
+  };
   return {
-    search(query, store, context) {
-      const engine = context === undefined ? undefined : engines.get(context.version);
-      if (engine === undefined)
-        throw new FhirHttpError(500, `no search tables for FHIR version ${context?.version}`);
-      return engine.search(query, store, context);
-    },
+    search: (query, store, context) => engineOf(context).search(query, store, context),
+    searchText: (query, db, context) => engineOf(context).searchText?.(query, db, context),
   };
 }
 
@@ -81,40 +92,62 @@ export function createStoreSearchEngine(
   // `_summary` and `_elements` trim the matches; included resources stay whole (search.html#summary).
   const shapeOptions = { version, baseUrl: '', ...elementListsOf(tables) };
   const terminology = terminologySource === undefined ? undefined : createTerminology(terminologySource);
+  const optionsFor = (context: SearchContext | undefined): EngineOptions => {
+    const base = baseUrl ?? context?.baseUrl;
+    const options: EngineOptions =
+      base === undefined ? { version, tables } : { version, tables, baseUrl: base };
+    if (terminology !== undefined) {
+      options.valueSet = terminology.valueSet;
+      options.subsumed = terminology.subsumed;
+    }
+    return options;
+  };
+  const answer = <T>(query: SearchQuery, page: SearchPageOf<T>, match: T[], options: EngineOptions) => {
+    const result: { match: T[]; include: T[]; total?: number; links?: { relation: string; url: string }[] } =
+      { match, include: page.includes };
+    if (page.total !== undefined) result.total = page.total;
+    // The core adds `self`; paging goes by the engine's cursors, not by `_offset`.
+    const base = options.baseUrl;
+    if (base !== undefined) result.links = pageLinks(query, page, { version, baseUrl: base });
+    return result;
+  };
   return {
     search(query, source: SearchSource, context) {
-      const base = baseUrl ?? context?.baseUrl;
-      const options: EngineOptions =
-        base === undefined ? { version, tables } : { version, tables, baseUrl: base };
-      if (terminology !== undefined) {
-        options.valueSet = terminology.valueSet;
-        options.subsumed = terminology.subsumed;
-      }
-      const answer = (page: SearchPage): StoreSearchResult => {
-        const shaping =
-          query.elements !== undefined || (query.summary !== undefined && query.summary !== 'false');
-        const match = shaping
+      const options = optionsFor(context);
+      const parsedAnswer = (page: SearchPage): StoreSearchResult => {
+        const match = shaping(query)
           ? page.matches.map((resource) => shape(resource, query, shapeOptions))
           : page.matches;
-        const result: StoreSearchResult = { match, include: page.includes };
-        if (page.total !== undefined) result.total = page.total;
-        // The core adds `self`; paging goes by the engine's cursors, not by `_offset`.
-        if (base !== undefined) result.links = pageLinks(query, page, { version, baseUrl: base });
-        return result;
+        return answer(query, page, match, options);
       };
       // SQLite answers synchronously; PostgreSQL with a promise. Both refuse alike.
       if (source.kind === 'postgres') {
-        return searchPostgres(source.query, query, options).then(answer, (error: unknown) => {
+        return searchPostgres(source.query, query, options).then(parsedAnswer, (error: unknown) => {
           throw unsupported(error);
         });
       }
       try {
-        return answer(searchStore(source.db, query, options));
+        return parsedAnswer(searchStore(source.db, query, options));
+      } catch (error) {
+        throw unsupported(error);
+      }
+    },
+    searchText(query, db, context) {
+      if (shaping(query)) return undefined;
+      const options = optionsFor(context);
+      try {
+        const page = searchStoreText(db, query, options);
+        return answer(query, page, page.matches, options);
       } catch (error) {
         throw unsupported(error);
       }
     },
   };
+}
+
+/** Whether `_summary` or `_elements` reshape the matches. */
+function shaping(query: SearchQuery): boolean {
+  return query.elements !== undefined || (query.summary !== undefined && query.summary !== 'false');
 }
 
 function unsupported(error: unknown): unknown {

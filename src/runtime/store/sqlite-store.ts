@@ -10,7 +10,13 @@ import type { SearchQuery } from '../contracts';
 import { FhirHttpError } from '../outcome';
 import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { STORE_SCHEMA } from './schema';
-import type { ResourceStore, SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
+import type {
+  ResourceStore,
+  SearchContext,
+  StoreSearchResult,
+  StoreSearchTextResult,
+  StoreWriteEvent,
+} from './types';
 import { type HeadRow, nextVersion, withMeta } from './write-rules';
 
 export type { SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
@@ -33,6 +39,12 @@ export type SearchSource =
 
 export interface StoreSearchEngine {
   search(query: SearchQuery, source: SearchSource, context?: SearchContext): Awaitable<StoreSearchResult>;
+  /** The search with resources as stored text (see `ResourceStore.searchText`), on SQLite. */
+  searchText?(
+    query: SearchQuery,
+    db: Database.Database,
+    context?: SearchContext,
+  ): StoreSearchTextResult | undefined;
 }
 
 /** What writes need of the current version: no JSON, which would cost a string of kilobytes. */
@@ -148,6 +160,10 @@ export class SqliteStore implements ResourceStore {
   /** One store serves every version; `context` tells the engine which version's parameters apply. */
   search(query: SearchQuery, context?: SearchContext): Awaitable<StoreSearchResult> {
     return this.engine.search(query, this, context);
+  }
+
+  searchText(query: SearchQuery, context?: SearchContext): StoreSearchTextResult | undefined {
+    return this.engine.searchText?.(query, this.db, context);
   }
 
   /**

@@ -24,6 +24,19 @@ export interface StoreSearchResult {
   links?: { relation: string; url: string }[];
 }
 
+/** A resource as its stored JSON text, which the server may send as it was cast before (see `searchText`). */
+export interface StoredText {
+  resourceType: string;
+  id: string;
+  text: string;
+}
+
+/** `StoreSearchResult` with each resource as its stored text. */
+export interface StoreSearchTextResult extends Omit<StoreSearchResult, 'match' | 'include'> {
+  match: StoredText[];
+  include: StoredText[];
+}
+
 /** Which endpoint a search came through: its FHIR version (`r4` ...) and absolute base URL. */
 export interface SearchContext {
   version: string;
@@ -55,6 +68,12 @@ export interface ResourceStore {
   /** Versions newest first, of one resource, one type, or everything (`resourceType` undefined). */
   history(resourceType: string | undefined, options: HistoryOptions): Awaitable<HistoryEntry[]>;
   search(query: SearchQuery, context?: SearchContext): Awaitable<StoreSearchResult>;
+  /**
+   * The same search with each resource as its stored JSON text, for a server that sends what it cast
+   * from that text before; undefined when the store cannot answer it so (`_summary` and `_elements`
+   * reshape the resources). Stores that hold text (SQLite) offer it.
+   */
+  searchText?(query: SearchQuery, context?: SearchContext): StoreSearchTextResult | undefined;
   /** Explicit transaction control for a transaction Bundle (http/bundle.ts). */
   begin(): Awaitable<void>;
   commit(): Awaitable<void>;

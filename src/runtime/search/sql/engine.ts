@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { PageCursor, SearchParam, SearchQuery } from '../../contracts';
 import { parseStored } from '../../store/stored';
+import type { StoredText } from '../../store/types';
 import type { FhirVersion, SearchTables } from '../table';
 import {
   type ConditionContext,
@@ -18,7 +19,7 @@ import {
   rowMatch,
 } from './conditions';
 import { intersectEnvelopes } from './date-span';
-import { collectIncludes } from './includes';
+import { collectIncludes, type LoadedRow } from './includes';
 import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
 import { type Ask, type QueryFn, runAsync, runSync, type Steps } from './runner';
@@ -43,13 +44,16 @@ export interface StoredResource {
   [key: string]: unknown;
 }
 
-export interface SearchPage {
-  matches: StoredResource[];
-  includes: StoredResource[];
+/** One page of a search: the matches and included resources, parsed (`SearchPage`) or as stored text. */
+export interface SearchPageOf<T> {
+  matches: T[];
+  includes: T[];
   total?: number;
   next?: PageCursor;
   previous?: PageCursor;
 }
+
+export type SearchPage = SearchPageOf<StoredResource>;
 
 interface PageRow {
   id: string;
@@ -64,6 +68,23 @@ const ask = (text: string, args: unknown[]): Ask => ({ text, args });
 const indexed = new WeakSet<Database.Database>();
 
 export function searchStore(db: Database.Database, query: SearchQuery, options: EngineOptions): SearchPage {
+  return mapPage(searchSqlite(db, query, options), parsed);
+}
+
+/** `searchStore` with each resource as its stored JSON text, unparsed. */
+export function searchStoreText(
+  db: Database.Database,
+  query: SearchQuery,
+  options: EngineOptions,
+): SearchPageOf<StoredText> {
+  return mapPage(searchSqlite(db, query, options), (row) => ({
+    resourceType: row.resourceType,
+    id: row.id,
+    text: row.json as string,
+  }));
+}
+
+function searchSqlite(db: Database.Database, query: SearchQuery, options: EngineOptions) {
   if (!indexed.has(db)) {
     createIndexTables(db);
     indexed.add(db);
@@ -72,19 +93,29 @@ export function searchStore(db: Database.Database, query: SearchQuery, options: 
 }
 
 /** The same search on PostgreSQL: the same SQL, written in its dialect by `runAsync`. */
-export function searchPostgres(
+export async function searchPostgres(
   query: QueryFn,
   search: SearchQuery,
   options: EngineOptions,
 ): Promise<SearchPage> {
-  return runAsync(query, searchSteps(search, options, 'postgres'));
+  return mapPage(await runAsync(query, searchSteps(search, options, 'postgres')), parsed);
+}
+
+const parsed = (row: LoadedRow) => parseStored(row.json) as StoredResource;
+
+function mapPage<T>(page: SearchPageOf<LoadedRow>, map: (row: LoadedRow) => T): SearchPageOf<T> {
+  return { ...page, matches: page.matches.map(map), includes: page.includes.map(map) };
 }
 
 /**
  * The search as a sequence of SQL statements: each `yield` hands one to the runner and receives its
  * rows, so that SQLite runs it synchronously and PostgreSQL awaits each answer, from one copy.
  */
-function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Dialect): Steps<SearchPage> {
+function* searchSteps(
+  query: SearchQuery,
+  options: EngineOptions,
+  dialect: Dialect,
+): Steps<SearchPageOf<LoadedRow>> {
   const context: ConditionContext = {
     version: options.version,
     tables: options.tables,
@@ -95,7 +126,7 @@ function* searchSteps(query: SearchQuery, options: EngineOptions, dialect: Diale
   if (options.subsumed !== undefined) context.subsumed = options.subsumed;
   context.dialect = dialect;
   const filter = candidates(query, context);
-  const page: SearchPage = { matches: [], includes: [] };
+  const page: SearchPageOf<LoadedRow> = { matches: [], includes: [] };
   const countOnly = query.summary === 'count' || query.count === 0;
   const wanted = totalWanted(query);
   let total = typeof wanted === 'number' ? wanted : undefined;
@@ -317,7 +348,7 @@ function ranked(filter: Filter, columns: SortColumn[], where: Sql): Sql {
 }
 
 /** Reads the page's resources once the ids are known, so sorting never carries documents along. */
-function* loadPage(resourceType: string, rows: PageRow[]): Steps<StoredResource[]> {
+function* loadPage(resourceType: string, rows: PageRow[]): Steps<LoadedRow[]> {
   const found = yield ask(
     'SELECT id, json FROM resources WHERE resource_type = ? AND id IN (SELECT value FROM json_each(?))',
     [resourceType, JSON.stringify(rows.map((row) => row.id))],
@@ -325,7 +356,7 @@ function* loadPage(resourceType: string, rows: PageRow[]): Steps<StoredResource[
   const byId = new Map(found.map((row) => [row.id as string, row.json]));
   return rows.flatMap((row) => {
     const json = byId.get(row.id);
-    return json === undefined ? [] : [parseStored(json) as StoredResource];
+    return json === undefined ? [] : [{ resourceType, id: row.id, json }];
   });
 }
 

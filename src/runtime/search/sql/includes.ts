@@ -5,14 +5,17 @@
  * or the bound is reached.
  */
 import type { IncludeDirective, SearchQuery } from '../../contracts';
-import { parseStored } from '../../store/stored';
 import { type FhirVersion, lookupTable, type SearchTables } from '../table';
 import type { Steps } from './runner';
 
-export interface IncludedResource {
+/**
+ * A resource as read from the `resources` table: its stored JSON as the driver hands it over (text
+ * from SQLite, an object from PostgreSQL), parsed or kept as text by the caller.
+ */
+export interface LoadedRow {
   resourceType: string;
   id: string;
-  [key: string]: unknown;
+  json: unknown;
 }
 
 interface IncludeOptions {
@@ -29,13 +32,13 @@ const keyOf = (resource: { resourceType: string; id: string }) => `${resource.re
 
 export function* collectIncludes(
   query: SearchQuery,
-  matches: IncludedResource[],
+  matches: Key[],
   options: IncludeOptions,
-): Steps<IncludedResource[]> {
+): Steps<LoadedRow[]> {
   if (query.include.length === 0 && query.revinclude.length === 0) return [];
   const seen = new Set(matches.map(keyOf));
-  const included: IncludedResource[] = [];
-  let frontier = matches;
+  const included: LoadedRow[] = [];
+  let frontier: Key[] = matches;
   for (let round = 0; round < MAX_ROUNDS && frontier.length > 0; round++) {
     const directives = (list: IncludeDirective[]) => (round === 0 ? list : list.filter((d) => d.iterate));
     const found: Key[] = [];
@@ -58,7 +61,7 @@ export function* collectIncludes(
   return included;
 }
 
-function idsOf(resources: IncludedResource[], type: string): string {
+function idsOf(resources: Key[], type: string): string {
   return JSON.stringify(resources.filter((r) => r.resourceType === type).map((r) => r.id));
 }
 
@@ -78,11 +81,7 @@ function paramsOf(directive: IncludeDirective, options: IncludeOptions): string 
 // The statements name their index: SQLite's planner, without statistics, prefers an index that
 // matches fewer rows' worth of columns and then scans (measured in bench/search.bench.ts).
 // Quoted "resourceType": PostgreSQL folds unquoted names to lower case.
-function* forward(
-  directive: IncludeDirective,
-  from: IncludedResource[],
-  options: IncludeOptions,
-): Steps<Key[]> {
+function* forward(directive: IncludeDirective, from: Key[], options: IncludeOptions): Steps<Key[]> {
   const rows = yield {
     text: `SELECT DISTINCT target_type AS "resourceType", target_id AS id FROM search_reference INDEXED BY search_reference_own
        WHERE v = ? AND resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
@@ -99,11 +98,7 @@ function* forward(
   return rows as Key[];
 }
 
-function* reverse(
-  directive: IncludeDirective,
-  from: IncludedResource[],
-  options: IncludeOptions,
-): Steps<Key[]> {
+function* reverse(directive: IncludeDirective, from: Key[], options: IncludeOptions): Steps<Key[]> {
   const types = [...new Set(from.map((r) => r.resourceType))].filter(
     (type) => directive.targetType === undefined || directive.targetType === type,
   );
@@ -122,17 +117,17 @@ function* reverse(
 
 /** Reads the included resources in the order found; the JSON array of keys is read by each dialect's own functions. */
 const LOAD_TEXT = {
-  sqlite: `SELECT r.json AS json FROM json_each(?) k JOIN resources r
+  sqlite: `SELECT r.resource_type AS "resourceType", r.id AS id, r.json AS json FROM json_each(?) k JOIN resources r
      ON r.resource_type = json_extract(k.value, '$[0]') AND r.id = json_extract(k.value, '$[1]') AND r.deleted = 0 ORDER BY k.key`,
-  postgres: `SELECT r.json AS json FROM json_array_elements(?::json) WITH ORDINALITY AS k(value, key) JOIN resources r
+  postgres: `SELECT r.resource_type AS "resourceType", r.id AS id, r.json AS json FROM json_array_elements(?::json) WITH ORDINALITY AS k(value, key) JOIN resources r
      ON r.resource_type = k.value->>0 AND r.id = k.value->>1 AND r.deleted = 0 ORDER BY k.key`,
 };
 
-function* load(keys: Key[], options: IncludeOptions): Steps<IncludedResource[]> {
+function* load(keys: Key[], options: IncludeOptions): Steps<LoadedRow[]> {
   if (keys.length === 0) return [];
   const rows = yield {
     text: LOAD_TEXT[options.dialect],
     args: [JSON.stringify(keys.map((key) => [key.resourceType, key.id]))],
   };
-  return rows.map((row) => parseStored(row.json) as IncludedResource);
+  return rows as unknown as LoadedRow[];
 }
