@@ -9,7 +9,14 @@ import { FhirHttpError, issue, operationOutcome } from '../outcome';
 import type { ResourceLike, SearchResult } from '../service';
 import { castEntry, castResult } from './cast';
 import { resourceResponse } from './respond';
-import { type Call, checkIncoming, informational, serviceLabel, serviceMethod } from './settings';
+import {
+  type Call,
+  checkIncoming,
+  informational,
+  serviceLabel,
+  serviceMethod,
+  writeCastUse,
+} from './settings';
 import type { FhirResponse } from './types';
 
 function typeOf(call: Call): string {
@@ -45,6 +52,7 @@ export async function create(call: Call): Promise<FhirResponse> {
     await fn({ ...input, resourceType }, call.ctx),
     resourceType,
     label,
+    writeCastUse(call, resourceType, 'create'),
   );
   return resourceResponse(201, cast, call.request.baseUrl, call.prefer.return, true);
 }

@@ -11,7 +11,7 @@ import { FhirHttpError } from '../outcome';
 import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { STORE_SCHEMA } from './schema';
 import type { ResourceStore, SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
-import { type HeadRow, nextVersion, withMeta } from './write-rules';
+import { type HeadRow, nextVersion, stampsCopies, withMeta } from './write-rules';
 
 export type { SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
 
@@ -253,6 +253,9 @@ export class SqliteStore implements ResourceStore {
     return stored;
   }
 }
+
+// create and update answer with `withMeta`'s copy of the resource given (see `storeWriteOf`).
+stampsCopies(SqliteStore.prototype);
 
 function prepare(db: Database.Database) {
   const historyColumns = 'resource_type, id, version_id, last_updated, method, json';
