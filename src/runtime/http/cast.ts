@@ -32,8 +32,12 @@ export interface CastSettings {
   cache?: ResultCache;
 }
 
-/** Whether a result may come from, and go to, the cache: reads, not the answers of writes. */
-export type CastUse = 'read' | 'write';
+/**
+ * Whether a result may come from, and go to, the cache: reads, not the answers of writes.
+ * `stored-write` is the answer of `storeService`'s own create or update (see `writeCastUse`): cast
+ * and serialised as any other, but not validated again unless the cast left properties out.
+ */
+export type CastUse = 'read' | 'write' | 'stored-write';
 
 /** `service` names the culprit in the error, e.g. `R4 Patient service (read)`. */
 export function castResult(
@@ -76,7 +80,7 @@ export function castResult(
     settings.onDropped?.(service, cast.dropped);
     checked = JSON.parse(text.text) as ResourceJson;
   }
-  if (settings.validateResults) {
+  if (settings.validateResults && (use !== 'stored-write' || cast.dropped.length > 0)) {
     const errors = settings.binding
       .validate(checked)
       .filter((entry) => entry.severity === 'error' || entry.severity === 'fatal');

@@ -10,7 +10,7 @@ import { storeReadOf } from '../store/store-service';
 import { type CastResource, castResult } from './cast';
 import { parseIfMatch } from './negotiation';
 import { resourceResponse } from './respond';
-import { type Call, checkIncoming, serviceMethod } from './settings';
+import { type Call, checkIncoming, serviceMethod, writeCastUse } from './settings';
 import { castStoredText } from './stored-text';
 import type { FhirResponse } from './types';
 
@@ -77,7 +77,8 @@ export async function update(call: Call): Promise<FhirResponse> {
   const options =
     ifMatch === undefined ? { allowCreate: call.settings.updateCreate } : { ifMatch, allowCreate: false };
   const result = asUpdateResult(await fn(id, resource, call.ctx, options));
-  const cast = castResult(call.settings.cast, result.resource, resourceType, label);
+  const use = writeCastUse(call, resourceType, 'update');
+  const cast = castResult(call.settings.cast, result.resource, resourceType, label, use);
   const status = result.created ? 201 : 200;
   return resourceResponse(status, cast, call.request.baseUrl, call.prefer.return, result.created);
 }

@@ -7,7 +7,8 @@ import type { ResourceJson, VersionBinding } from '../binding';
 import type { ServiceContext } from '../contracts';
 import { FhirHttpError, issue } from '../outcome';
 import type { ResourceService, ServiceMap } from '../service';
-import type { CastSettings } from './cast';
+import { storeWriteOf } from '../store/store-service';
+import type { CastSettings, CastUse } from './cast';
 import type { ResourceGuard } from './guard';
 import type { Preferences } from './negotiation';
 import type { Route } from './routes';
@@ -113,6 +114,24 @@ export function checkIncoming(call: Call, body: unknown, resourceType: string, u
     throw new FhirHttpError(400, issues);
   }
   return resource;
+}
+
+/**
+ * How to cast the answer of a create or update. When the service method is `storeService`'s own for
+ * this very type (unreplaced, unwrapped, on one of the product's stores), the answer is the resource
+ * `checkIncoming` has just validated, copied by the store (`withMeta`), with only these changes:
+ * - `id`: on update the URL's id, which the validated body already carried; on create a new
+ *   `randomUUID()` (or a transaction's, also a UUID), a valid id, in place of the client's.
+ * - `meta`: the incoming `meta`, validated with the rest of the body, with `versionId` set to the
+ *   version number (digits: a valid id) and `lastUpdated` to `Date.prototype.toISOString()` of the
+ *   store's clock (a valid instant).
+ * Validating that answer again would find what the input check found, so it is not validated again
+ * (`stored-write`); the wrong-type check and the cast still run, and a cast that leaves properties
+ * out is validated. Any other method, a replaced or wrapped one included, is validated as before.
+ */
+export function writeCastUse(call: Call, resourceType: string, method: 'create' | 'update'): CastUse {
+  const direct = storeWriteOf(call.settings.services[resourceType]?.[method]);
+  return direct?.resourceType === resourceType ? 'stored-write' : 'write';
 }
 
 export function informational(message: string) {

@@ -10,7 +10,14 @@ import type { ResourceLike, SearchResult } from '../service';
 import { storeSearchOf } from '../store/store-service';
 import { type CastResource, castEntry, castResult } from './cast';
 import { resourceResponse } from './respond';
-import { type Call, checkIncoming, informational, serviceLabel, serviceMethod } from './settings';
+import {
+  type Call,
+  checkIncoming,
+  informational,
+  serviceLabel,
+  serviceMethod,
+  writeCastUse,
+} from './settings';
 import { castStoredText } from './stored-text';
 import type { FhirResponse } from './types';
 
@@ -47,6 +54,7 @@ export async function create(call: Call): Promise<FhirResponse> {
     await fn({ ...input, resourceType }, call.ctx),
     resourceType,
     label,
+    writeCastUse(call, resourceType, 'create'),
   );
   return resourceResponse(201, cast, call.request.baseUrl, call.prefer.return, true);
 }

@@ -20,7 +20,7 @@ import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY, SCHEMA_VERSION } from './postgres-sch
 import type { StoreSearchEngine } from './sqlite-store';
 import { parseStored } from './stored';
 import type { ResourceStore, SearchContext, StoreSearchResult } from './types';
-import { type HeadRow, nextVersion, withMeta } from './write-rules';
+import { type HeadRow, nextVersion, stampsCopies, withMeta } from './write-rules';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database` */
@@ -462,6 +462,9 @@ export class PostgresStore implements ResourceStore {
     };
   }
 }
+
+// create and update answer with `withMeta`'s copy of the resource given (see `storeWriteOf`).
+stampsCopies(PostgresStore.prototype);
 
 async function head(client: PoolClient, resourceType: string, id: string): Promise<HeadRow | undefined> {
   const result = await client.query(

@@ -17,7 +17,7 @@ import type {
   StoreSearchTextResult,
   StoreWriteEvent,
 } from './types';
-import { type HeadRow, nextVersion, withMeta } from './write-rules';
+import { type HeadRow, nextVersion, stampsCopies, withMeta } from './write-rules';
 
 export type { SearchContext, StoreSearchResult, StoreWriteEvent } from './types';
 
@@ -269,6 +269,9 @@ export class SqliteStore implements ResourceStore {
     return stored;
   }
 }
+
+// create and update answer with `withMeta`'s copy of the resource given (see `storeWriteOf`).
+stampsCopies(SqliteStore.prototype);
 
 function prepare(db: Database.Database) {
   const historyColumns = 'resource_type, id, version_id, last_updated, method, json';

@@ -4,6 +4,7 @@
  */
 import type { ResourceService, ServiceMap } from '../service';
 import type { ResourceStore } from './types';
+import { writesStampedCopies } from './write-rules';
 
 /** The `read` methods `storeService` made, with their store: still one of these, a read may skip the service. */
 const STORE_READS = new WeakMap<object, { store: ResourceStore; resourceType: string }>();
@@ -27,18 +28,37 @@ export function storeSearchOf(search: unknown): { store: ResourceStore; resource
   return typeof search === 'function' ? STORE_SEARCHES.get(search) : undefined;
 }
 
+/** The `create` and `update` methods `storeService` made, with their store and type. */
+const STORE_WRITES = new WeakMap<object, { store: ResourceStore; resourceType: string }>();
+
+/**
+ * The store and type behind a service's `create` or `update` when it is `storeService`'s own,
+ * unreplaced and unwrapped, and the store is one of the product's stores, unaltered: its answer is
+ * then the resource the handler gave it, copied, with only `id` and `meta.versionId`/`lastUpdated`
+ * set (see `writesStampedCopies`).
+ */
+export function storeWriteOf(write: unknown): { store: ResourceStore; resourceType: string } | undefined {
+  const direct = typeof write === 'function' ? STORE_WRITES.get(write) : undefined;
+  return direct !== undefined && writesStampedCopies(direct.store) ? direct : undefined;
+}
+
 export function storeService(store: ResourceStore, resourceType: string): ResourceService {
   const read: NonNullable<ResourceService['read']> = (id) => store.read(resourceType, id);
   STORE_READS.set(read, { store, resourceType });
   const search: NonNullable<ResourceService['search']> = (query, ctx) =>
     store.search(query, { version: ctx.version, baseUrl: ctx.baseUrl });
   STORE_SEARCHES.set(search, { store, resourceType });
+  const create: NonNullable<ResourceService['create']> = (resource) => store.create(resourceType, resource);
+  const update: NonNullable<ResourceService['update']> = (id, resource, _ctx, options) =>
+    store.update(resourceType, id, resource, options);
+  STORE_WRITES.set(create, { store, resourceType });
+  STORE_WRITES.set(update, { store, resourceType });
   return {
     read,
     vread: (id, versionId) => store.vread(resourceType, id, versionId),
     search,
-    create: (resource) => store.create(resourceType, resource),
-    update: (id, resource, _ctx, options) => store.update(resourceType, id, resource, options),
+    create,
+    update,
     delete: (id) => store.delete(resourceType, id),
     history: (options) => store.history(resourceType, options),
   };

@@ -57,3 +57,23 @@ export function withMeta(
   const { resourceType: _type, id: _id, meta, ...rest } = resource;
   return { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...rest };
 }
+
+/** Prototypes of the store classes whose `create` and `update` answer with `withMeta`'s copy. */
+const STAMPING_STORES = new WeakSet<object>();
+
+/** Called once by each store class whose writes answer with `withMeta`'s copy and nothing else. */
+export function stampsCopies(prototype: object): void {
+  STAMPING_STORES.add(prototype);
+}
+
+/**
+ * Whether `store`'s `create` and `update` answer with `withMeta`'s copy of the resource given: an
+ * instance of such a class itself (not a subclass), its write methods not replaced on the instance.
+ */
+export function writesStampedCopies(store: object): boolean {
+  return (
+    STAMPING_STORES.has(Object.getPrototypeOf(store)) &&
+    !Object.hasOwn(store, 'create') &&
+    !Object.hasOwn(store, 'update')
+  );
+}
