@@ -17,9 +17,10 @@ import { checkAcceptable, parsePrefer } from './negotiation';
 import { errorResponse } from './respond';
 import { DEFAULT_RESULT_CACHE_BYTES, ResultCache } from './result-cache';
 import { routeRequest } from './routes';
+import { search } from './search';
 import { basicSearchParser, type SearchParser } from './search-parser';
 import type { AuthorizeHook, Call, HandlerSettings, TransactionControl } from './settings';
-import { create, operation, search, validate } from './type-level';
+import { create, operation, validate } from './type-level';
 import type { FhirRequest, FhirResponse } from './types';
 
 export interface FhirHandlerOptions {

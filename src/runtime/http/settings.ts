@@ -86,6 +86,13 @@ export function serviceMethod<M extends Method>(
   };
 }
 
+/** The resource type a type-level route names. */
+export function routeType(call: Call): string {
+  const { resourceType } = call.route;
+  if (resourceType === undefined) throw new FhirHttpError(404, 'No resource type named');
+  return resourceType;
+}
+
 export function serviceLabel(call: Call, resourceType: string, method: string): string {
   return `${call.settings.binding.label} ${resourceType} service (${method})`;
 }
