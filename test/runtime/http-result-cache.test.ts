@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ResourceJson, VersionBinding } from '../../src/runtime/binding';
+import type { ResourceJson } from '../../src/runtime/binding';
 import { createFhirHandler } from '../../src/runtime/http/handler';
 import { bodyText, JsonText } from '../../src/runtime/http/json-text';
 import { copyJson, ResultCache, sameJson } from '../../src/runtime/http/result-cache';
@@ -9,24 +9,10 @@ import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
 import type { ResourceService } from '../../src/runtime/service';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import { storeService, storeServices } from '../../src/runtime/store/store-service';
+import { countCalls, countingBinding } from './fixtures/counting';
 import { generatedBinding } from './fixtures/generated';
 import { TABLES } from './fixtures/search/tables';
 import { type AnyJson, patient, put, startTestServer } from './fixtures/server';
-
-/** A binding that counts its casts, to see when a result was cast again and when it was reused. */
-function counting(binding: VersionBinding): { binding: VersionBinding; casts: () => number } {
-  let casts = 0;
-  return {
-    binding: {
-      ...binding,
-      cast(json) {
-        casts += 1;
-        return binding.cast(json);
-      },
-    },
-    casts: () => casts,
-  };
-}
 
 function get(path: string): FhirRequest {
   return { method: 'GET', path, query: [], headers: {}, baseUrl: 'http://fhir.test/r4', requestId: 't' };
@@ -53,7 +39,7 @@ describe('runtime http: reads reuse their cast only for exactly the same JSON', 
       [undefined, 1],
       [0, 3],
     ] as const) {
-      const { binding, casts } = counting(r4);
+      const { binding, casts } = countingBinding(r4);
       const service: ResourceService = { read: () => stored() };
       const handler = createFhirHandler({
         binding,
@@ -119,7 +105,7 @@ describe('runtime http: reads reuse their cast only for exactly the same JSON', 
     const matches = [stored(), stored({ id: 'p2', gender: 'female' })];
     const services = { Patient: { search: () => matches.map((m) => structuredClone(m)) } };
     const search = (bytes?: number) => {
-      const { binding, casts } = counting(r4);
+      const { binding, casts } = countingBinding(r4);
       const handler = createFhirHandler({
         binding,
         services,
@@ -218,18 +204,12 @@ describe("runtime http: reads through storeService's own read take the stored te
   /** A store whose parsed reads are counted: the stored-text path never calls `read`. */
   function countingStore(): { store: SqliteStore; parsedReads: () => number } {
     const store = new SqliteStore({ location: ':memory:' });
-    let parsedReads = 0;
-    const original = store.read.bind(store);
-    store.read = (resourceType, id) => {
-      parsedReads += 1;
-      return original(resourceType, id);
-    };
-    return { store, parsedReads: () => parsedReads };
+    return { store, parsedReads: countCalls(store, 'read') };
   }
 
   it('answers as the service would, casting each stored text once', async () => {
     const { store, parsedReads } = countingStore();
-    const { binding, casts } = counting(r4);
+    const { binding, casts } = countingBinding(r4);
     store.update('Patient', 'p1', stored(), { allowCreate: true });
     const handler = createFhirHandler({ binding, services: { Patient: storeService(store, 'Patient') } });
     const plain = createFhirHandler({
@@ -332,13 +312,7 @@ describe("runtime http: searches through storeService's own search take the stor
         { allowCreate: true },
       );
     }
-    let searches = 0;
-    const original = store.search.bind(store);
-    store.search = (query, context) => {
-      searches += 1;
-      return original(query, context);
-    };
-    return { store, parsedSearches: () => searches };
+    return { store, parsedSearches: countCalls(store, 'search') };
   }
 
   const searchOf = (query: string): FhirRequest => {
@@ -349,7 +323,7 @@ describe("runtime http: searches through storeService's own search take the stor
   /** The same store behind storeService's own search and behind a wrapped one, which parses. */
   function handlers(store: SqliteStore, extra: Partial<Parameters<typeof createFhirHandler>[0]> = {}) {
     const direct = storeServices(store, ['Patient', 'Observation']);
-    const { binding, casts } = counting(r4);
+    const { binding, casts } = countingBinding(r4);
     const wrapped = Object.fromEntries(
       Object.entries(direct).map(([type, service]) => [
         type,

@@ -1,30 +1,15 @@
 import assert from 'node:assert/strict';
-import type { VersionBinding } from '../../src/runtime/binding';
 import { createFhirHandler } from '../../src/runtime/http/handler';
 import { bodyText } from '../../src/runtime/http/json-text';
 import type { FhirRequest, FhirResponse } from '../../src/runtime/http/types';
 import type { ResourceService, ServiceMap } from '../../src/runtime/service';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import { storeService } from '../../src/runtime/store/store-service';
+import { countingBinding } from './fixtures/counting';
 import { generatedBinding } from './fixtures/generated';
 import { type AnyJson, patient } from './fixtures/server';
 
 const BASE = 'http://fhir.test/r4';
-
-/** A binding that counts its validations: the input check is one, a check of the result another. */
-function counting(binding: VersionBinding): { binding: VersionBinding; validations: () => number } {
-  let validations = 0;
-  return {
-    binding: {
-      ...binding,
-      validate(json) {
-        validations += 1;
-        return binding.validate(json);
-      },
-    },
-    validations: () => validations,
-  };
-}
 
 function write(method: 'POST' | 'PUT', path: string, body: unknown): FhirRequest {
   return {
@@ -48,7 +33,7 @@ describe("runtime http: creates and updates through storeService's own methods v
   /** Validations per request for a create and an update through the given services. */
   async function validationsPerWrite(services: (store: SqliteStore) => ServiceMap) {
     const store = new SqliteStore({ location: ':memory:' });
-    const { binding, validations } = counting(r4);
+    const { binding, validations } = countingBinding(r4);
     const handler = createFhirHandler({ binding, services: services(store) });
     const before = validations();
     const created = await handler.handle(write('POST', '/Patient', patient()));
