@@ -52,7 +52,15 @@ export function createFhirApp(options: FhirAppOptions): Express {
   app.use(requestIdAndLog(options.logger));
   for (const middleware of options.middleware ?? []) app.use(middleware);
   for (const version of options.versions) {
-    app.use(version.basePath, ...(version.middleware ?? []), fhirRoute(version, options));
+    const route = fhirRoute(version, options);
+    // Express mounts a version with middleware of its own, which may expect the path below the base
+    // in `req.url`; one without is matched by prefix, which spares each request the router's path
+    // matching and URL rewriting (server CPU per read by id: 180 against 193 us, bench/server.bench.ts).
+    // As with Express's mount, a base takes itself, its query and the paths below it, nothing longer,
+    // in any letter case.
+    if (version.middleware !== undefined && version.middleware.length > 0) {
+      app.use(version.basePath, ...version.middleware, (req, res) => route(req, res, req.url));
+    } else app.use(byPrefix(version.basePath, route));
   }
   app.use((req: Request, res: Response) => {
     const error = new FhirHttpError(404, `No FHIR endpoint at ${req.path}`);
@@ -78,15 +86,33 @@ function mimeFor(versions: MountedVersion[], url: string): string {
   return version?.handler.binding.mimeType ?? 'application/fhir+json';
 }
 
-function fhirRoute(version: MountedVersion, options: FhirAppOptions): RequestHandler {
+/** Hands requests under `basePath` to `route` with the URL below it; passes the others on. */
+function byPrefix(path: string, route: FhirRoute): RequestHandler {
+  const basePath = path.replace(/\/+$/, '');
+  const lower = basePath.toLowerCase();
+  return (req, res, next) => {
+    const url = req.url;
+    const head = url.slice(0, basePath.length);
+    if (head !== basePath && head.toLowerCase() !== lower) return next();
+    const rest = url.slice(basePath.length);
+    if (rest === '' || rest[0] === '?') return route(req, res, `/${rest}`);
+    if (rest[0] === '/') return route(req, res, rest);
+    next();
+  };
+}
+
+/** Answers one request of a version; `url` is the request's path and query below the version's base. */
+type FhirRoute = (req: Request, res: Response, url: string) => Promise<void>;
+
+function fhirRoute(version: MountedVersion, options: FhirAppOptions): FhirRoute {
   const binding = version.handler.binding;
   const jsonTypes = new Set(['application/json', 'application/fhir+json', binding.mimeType]);
-  return async (req: Request, res: Response) => {
+  return async (req, res, url) => {
     const mime = binding.mimeType;
     let response: FhirResponse;
     try {
       const body = await readBody(req, jsonTypes, options.limits);
-      const request = toFhirRequest(req, res, version.basePath, options.publicUrl);
+      const request = toFhirRequest(req, res, url, version.basePath, options.publicUrl);
       if (body.kind === 'json') request.body = body.value;
       if (body.kind === 'form') request.form = body.value;
       response = await version.handler.handle(request);
@@ -99,8 +125,13 @@ function fhirRoute(version: MountedVersion, options: FhirAppOptions): RequestHan
   };
 }
 
-function toFhirRequest(req: Request, res: Response, basePath: string, publicUrl?: string): FhirRequest {
-  const url = req.url;
+function toFhirRequest(
+  req: Request,
+  res: Response,
+  url: string,
+  basePath: string,
+  publicUrl?: string,
+): FhirRequest {
   const queryStart = url.indexOf('?');
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
   const query = queryStart === -1 ? [] : [...new URLSearchParams(url.slice(queryStart + 1))];
