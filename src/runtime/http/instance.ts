@@ -6,7 +6,7 @@ import type { ResourceJson } from '../binding';
 import { applyPatch, parsePatch } from '../json-patch';
 import { FhirHttpError } from '../outcome';
 import type { ResourceLike, UpdateResult } from '../service';
-import { storeReadOf } from '../store/store-service';
+import { ownStore } from '../store/store-service';
 import { type CastResource, castResult } from './cast';
 import { parseIfMatch } from './negotiation';
 import { resourceResponse } from './respond';
@@ -46,11 +46,9 @@ function readStoredText(
   label: string,
 ): CastResource | undefined {
   const cache = call.settings.cast.cache;
-  const direct = storeReadOf(call.settings.services[resourceType]?.read);
-  if (cache === undefined || direct?.resourceType !== resourceType || direct.store.readText === undefined) {
-    return undefined;
-  }
-  const text = direct.store.readText(resourceType, id);
+  const store = ownStore(call.settings.services[resourceType], 'read', resourceType);
+  if (cache === undefined || store?.readText === undefined) return undefined;
+  const text = store.readText(resourceType, id);
   return castStoredText(cache, { resourceType, id, text }, (json) =>
     castResult(call.settings.cast, json, resourceType, label, 'read'),
   );

@@ -5,10 +5,10 @@
  */
 import type { SearchQuery } from '../contracts';
 import { issue, operationOutcome } from '../outcome';
-import type { SearchResult } from '../service';
-import { storeSearchOf } from '../store/store-service';
+import type { ResourceService, SearchResult } from '../service';
+import { ownStore } from '../store/store-service';
 import { type CastResource, castEntry } from './cast';
-import { type Call, routeType, serviceLabel, serviceMethod } from './settings';
+import { type Call, routeType, serviceMethod } from './settings';
 import { castStoredText } from './stored-text';
 import type { FhirResponse } from './types';
 
@@ -20,9 +20,15 @@ export async function runSearch(
 ): Promise<{ query: SearchQuery; result: SearchResult; label: string }> {
   const { fn, label } = serviceMethod(call, resourceType, 'search');
   const query = parseQuery(call, resourceType, params);
-  const raw = await fn(query, call.ctx);
-  return { query, result: Array.isArray(raw) ? { match: raw } : raw, label };
+  return { query, result: await askService(fn, query, call), label };
 }
+
+async function askService(fn: SearchMethod, query: SearchQuery, call: Call): Promise<SearchResult> {
+  const raw = await fn(query, call.ctx);
+  return Array.isArray(raw) ? { match: raw } : raw;
+}
+
+type SearchMethod = NonNullable<ResourceService['search']>;
 
 function parseQuery(call: Call, resourceType: string, params: [string, string][]): SearchQuery {
   return call.settings.searchParser.parse({
@@ -33,9 +39,8 @@ function parseQuery(call: Call, resourceType: string, params: [string, string][]
   });
 }
 
-/** A search's matches and included resources, cast, with its total and links. */
+/** A page of search results, cast, with its total and links. */
 interface CastPage {
-  query: SearchQuery;
   entries: { mode: 'match' | 'include'; cast: CastResource }[];
   total?: number;
   links?: SearchResult['links'];
@@ -44,12 +49,13 @@ interface CastPage {
 export async function search(call: Call): Promise<FhirResponse> {
   const resourceType = routeType(call);
   const params = [...call.request.query, ...(call.request.form ?? [])];
+  const { fn, label } = serviceMethod(call, resourceType, 'search');
+  const query = parseQuery(call, resourceType, params);
   const omitted: string[] = [];
   const onOmitted = (reason: string) => omitted.push(reason);
   const page =
-    searchStoredText(call, resourceType, params, onOmitted) ??
-    (await searchService(call, resourceType, params, onOmitted));
-  const { query } = page;
+    searchStoredText(call, resourceType, query, label, onOmitted) ??
+    (await searchService(call, fn, resourceType, query, label, onOmitted));
   const base = call.request.baseUrl;
   const entry: unknown[] = page.entries.map(({ mode, cast }) => ({
     fullUrl: `${base}/${cast.json.resourceType}/${cast.json.id}`,
@@ -75,22 +81,17 @@ export async function search(call: Call): Promise<FhirResponse> {
 /** The search through the service, each result cast (an invalid one left out and reported). */
 async function searchService(
   call: Call,
+  fn: SearchMethod,
   resourceType: string,
-  params: [string, string][],
+  query: SearchQuery,
+  label: string,
   onOmitted: (reason: string) => void,
 ): Promise<CastPage> {
-  const { query, result, label } = await runSearch(call, resourceType, params);
-  const entries: CastPage['entries'] = [];
-  for (const [mode, list, expected] of [
-    ['match', result.match, resourceType],
-    ['include', result.include ?? [], undefined],
-  ] as const) {
-    for (const item of list) {
-      const cast = castEntry(call.settings.cast, item, expected, label, onOmitted);
-      if (cast !== undefined) entries.push({ mode, cast });
-    }
-  }
-  return withPaging({ query, entries }, result);
+  const result = await askService(fn, query, call);
+  const entries = castEntries(result.match, result.include ?? [], resourceType, (item, expected) =>
+    castEntry(call.settings.cast, item, expected, label, onOmitted),
+  );
+  return withPaging({ entries }, result);
 }
 
 /**
@@ -103,31 +104,39 @@ async function searchService(
 function searchStoredText(
   call: Call,
   resourceType: string,
-  params: [string, string][],
+  query: SearchQuery,
+  label: string,
   onOmitted: (reason: string) => void,
 ): CastPage | undefined {
   const cache = call.settings.cast.cache;
-  const direct = storeSearchOf(call.settings.services[resourceType]?.search);
-  if (cache === undefined || direct?.resourceType !== resourceType || direct.store.searchText === undefined) {
-    return undefined;
-  }
-  const query = parseQuery(call, resourceType, params);
-  const found = direct.store.searchText(query, { version: call.ctx.version, baseUrl: call.ctx.baseUrl });
+  const store = ownStore(call.settings.services[resourceType], 'search', resourceType);
+  if (cache === undefined || store?.searchText === undefined) return undefined;
+  const found = store.searchText(query, { version: call.ctx.version, baseUrl: call.ctx.baseUrl });
   if (found === undefined) return undefined;
-  const label = serviceLabel(call, resourceType, 'search');
+  const entries = castEntries(found.match, found.include, resourceType, (stored, expected) =>
+    castStoredText(cache, stored, (json) => castEntry(call.settings.cast, json, expected, label, onOmitted)),
+  );
+  return withPaging({ entries }, found);
+}
+
+/** Matches (expected of the searched type) then included resources (any type), each cast or left out. */
+function castEntries<T>(
+  match: T[],
+  include: T[],
+  resourceType: string,
+  cast: (item: T, expected: string | undefined) => CastResource | undefined,
+): CastPage['entries'] {
   const entries: CastPage['entries'] = [];
   for (const [mode, list, expected] of [
-    ['match', found.match, resourceType],
-    ['include', found.include, undefined],
+    ['match', match, resourceType],
+    ['include', include, undefined],
   ] as const) {
-    for (const stored of list) {
-      const cast = castStoredText(cache, stored, (json) =>
-        castEntry(call.settings.cast, json, expected, label, onOmitted),
-      );
-      if (cast !== undefined) entries.push({ mode, cast });
+    for (const item of list) {
+      const done = cast(item, expected);
+      if (done !== undefined) entries.push({ mode, cast: done });
     }
   }
-  return withPaging({ query, entries }, found);
+  return entries;
 }
 
 function withPaging(page: CastPage, result: Pick<SearchResult, 'total' | 'links'>): CastPage {

@@ -7,7 +7,7 @@ import type { ResourceJson, VersionBinding } from '../binding';
 import type { ServiceContext } from '../contracts';
 import { FhirHttpError, issue } from '../outcome';
 import type { ResourceService, ServiceMap } from '../service';
-import { storeWriteOf } from '../store/store-service';
+import { ownStore } from '../store/store-service';
 import type { CastSettings, CastUse } from './cast';
 import type { ResourceGuard } from './guard';
 import type { Preferences } from './negotiation';
@@ -137,8 +137,9 @@ export function checkIncoming(call: Call, body: unknown, resourceType: string, u
  * out is validated. Any other method, a replaced or wrapped one included, is validated as before.
  */
 export function writeCastUse(call: Call, resourceType: string, method: 'create' | 'update'): CastUse {
-  const direct = storeWriteOf(call.settings.services[resourceType]?.[method]);
-  return direct?.resourceType === resourceType ? 'stored-write' : 'write';
+  return ownStore(call.settings.services[resourceType], method, resourceType) === undefined
+    ? 'write'
+    : 'stored-write';
 }
 
 export function informational(message: string) {

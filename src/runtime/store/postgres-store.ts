@@ -463,7 +463,7 @@ export class PostgresStore implements ResourceStore {
   }
 }
 
-// create and update answer with `withMeta`'s copy of the resource given (see `storeWriteOf`).
+// create and update answer with `withMeta`'s copy of the resource given (see `ownStore`).
 stampsCopies(PostgresStore.prototype);
 
 async function head(client: PoolClient, resourceType: string, id: string): Promise<HeadRow | undefined> {

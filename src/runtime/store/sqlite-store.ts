@@ -270,7 +270,7 @@ export class SqliteStore implements ResourceStore {
   }
 }
 
-// create and update answer with `withMeta`'s copy of the resource given (see `storeWriteOf`).
+// create and update answer with `withMeta`'s copy of the resource given (see `ownStore`).
 stampsCopies(SqliteStore.prototype);
 
 function prepare(db: Database.Database) {

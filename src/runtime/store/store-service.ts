@@ -6,53 +6,44 @@ import type { ResourceService, ServiceMap } from '../service';
 import type { ResourceStore } from './types';
 import { writesStampedCopies } from './write-rules';
 
-/** The `read` methods `storeService` made, with their store: still one of these, a read may skip the service. */
-const STORE_READS = new WeakMap<object, { store: ResourceStore; resourceType: string }>();
+type StoreMethod = 'read' | 'search' | 'create' | 'update';
+
+/** The methods `storeService` made, with their store, type and name. */
+const STORE_METHODS = new WeakMap<
+  object,
+  { store: ResourceStore; resourceType: string; method: StoreMethod }
+>();
 
 /**
- * The store and type behind a service's `read` when it is `storeService`'s own, unreplaced and
- * unwrapped; the handler then reads the stored text itself (see `readStoredText`).
+ * The store behind `service[method]` when that method is `storeService`'s own for `resourceType`,
+ * unreplaced and unwrapped, so that the handler may take the store's short path: a read or search
+ * as stored text (`readStoredText`, `searchStoredText`), a write validated once (`writeCastUse`).
+ * For `create` and `update` only on one of the product's stores, unaltered: their answer is then the
+ * resource given, copied, with only `id` and `meta.versionId`/`lastUpdated` set (see
+ * `writesStampedCopies`).
  */
-export function storeReadOf(read: unknown): { store: ResourceStore; resourceType: string } | undefined {
-  return typeof read === 'function' ? STORE_READS.get(read) : undefined;
-}
-
-/** The `search` methods `storeService` made, with their store: the handler may ask for stored text. */
-const STORE_SEARCHES = new WeakMap<object, { store: ResourceStore; resourceType: string }>();
-
-/**
- * The store and type behind a service's `search` when it is `storeService`'s own, unreplaced and
- * unwrapped; the handler then asks the store for the stored texts (see `searchStoredText`).
- */
-export function storeSearchOf(search: unknown): { store: ResourceStore; resourceType: string } | undefined {
-  return typeof search === 'function' ? STORE_SEARCHES.get(search) : undefined;
-}
-
-/** The `create` and `update` methods `storeService` made, with their store and type. */
-const STORE_WRITES = new WeakMap<object, { store: ResourceStore; resourceType: string }>();
-
-/**
- * The store and type behind a service's `create` or `update` when it is `storeService`'s own,
- * unreplaced and unwrapped, and the store is one of the product's stores, unaltered: its answer is
- * then the resource the handler gave it, copied, with only `id` and `meta.versionId`/`lastUpdated`
- * set (see `writesStampedCopies`).
- */
-export function storeWriteOf(write: unknown): { store: ResourceStore; resourceType: string } | undefined {
-  const direct = typeof write === 'function' ? STORE_WRITES.get(write) : undefined;
-  return direct !== undefined && writesStampedCopies(direct.store) ? direct : undefined;
+export function ownStore(
+  service: ResourceService | undefined,
+  method: StoreMethod,
+  resourceType: string,
+): ResourceStore | undefined {
+  const fn = service?.[method];
+  const own = typeof fn === 'function' ? STORE_METHODS.get(fn) : undefined;
+  if (own === undefined || own.resourceType !== resourceType || own.method !== method) return undefined;
+  if ((method === 'create' || method === 'update') && !writesStampedCopies(own.store)) return undefined;
+  return own.store;
 }
 
 export function storeService(store: ResourceStore, resourceType: string): ResourceService {
   const read: NonNullable<ResourceService['read']> = (id) => store.read(resourceType, id);
-  STORE_READS.set(read, { store, resourceType });
   const search: NonNullable<ResourceService['search']> = (query, ctx) =>
     store.search(query, { version: ctx.version, baseUrl: ctx.baseUrl });
-  STORE_SEARCHES.set(search, { store, resourceType });
   const create: NonNullable<ResourceService['create']> = (resource) => store.create(resourceType, resource);
   const update: NonNullable<ResourceService['update']> = (id, resource, _ctx, options) =>
     store.update(resourceType, id, resource, options);
-  STORE_WRITES.set(create, { store, resourceType });
-  STORE_WRITES.set(update, { store, resourceType });
+  const made = { read, search, create, update };
+  for (const method of Object.keys(made) as StoreMethod[])
+    STORE_METHODS.set(made[method], { store, resourceType, method });
   return {
     read,
     vread: (id, versionId) => store.vread(resourceType, id, versionId),
