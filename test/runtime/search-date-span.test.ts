@@ -13,7 +13,7 @@ import { createSearchIndexer } from '../../src/runtime/search/sql/indexer';
 import type { SearchTables } from '../../src/runtime/search/table';
 import type { DateValue } from '../../src/runtime/search/types';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
-import type { ExampleResource } from './fixtures/search/corpus';
+import { type ExampleResource, observation } from './fixtures/search/corpus';
 import { type Prefix, rangeWanted, span } from './fixtures/search/date-oracle';
 import { r4Query, SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
@@ -83,14 +83,8 @@ function rangesOf(observation: (typeof OBSERVATIONS)[number]): [number, number][
 }
 
 function resources(): ExampleResource[] {
-  return OBSERVATIONS.map((observation, i) => {
-    const { effective, issued } = observation;
-    const resource: ExampleResource = {
-      resourceType: 'Observation',
-      id: `o${i}`,
-      status: 'final',
-      code: { text: 'x' },
-    };
+  return OBSERVATIONS.map(({ effective, issued }, i) => {
+    const resource = observation(`o${i}`);
     if (typeof effective === 'string') resource.effectiveDateTime = effective;
     else {
       const [start, end] = effective;
@@ -277,13 +271,9 @@ for (const backend of SEARCH_BACKENDS) {
   describe(`search: totals over a parameter with one row per resource, then two, on ${backend.name}`, function () {
     this.timeout(60_000);
     let store: SearchStore;
-    const single = Array.from({ length: 8 }, (_, i) => ({
-      resourceType: 'Observation',
-      id: `s${i}`,
-      status: 'final',
-      code: { text: 'x' },
-      effectiveDateTime: `2020-0${1 + i}-10`,
-    }));
+    const single = Array.from({ length: 8 }, (_, i) =>
+      observation(`s${i}`, { effectiveDateTime: `2020-0${1 + i}-10` }),
+    );
     before(async () => {
       store = await backend.open({ r4: DATE_TABLES }, single);
     });
@@ -298,14 +288,9 @@ for (const backend of SEARCH_BACKENDS) {
       const query = 'when=ge2020-01-01&when=le2020-12-31&_count=2';
       assert.equal(await total(query), 8, 'eight Observations of 2020, one value each');
       assert.equal(await total('when=ap2020-03-10'), 1, 'one Observation that day');
-      await store.create({
-        resourceType: 'Observation',
-        id: 'twice',
-        status: 'final',
-        code: { text: 'x' },
-        effectiveDateTime: '2020-03-10',
-        issued: '2020-03-10T12:00:00Z',
-      });
+      await store.create(
+        observation('twice', { effectiveDateTime: '2020-03-10', issued: '2020-03-10T12:00:00Z' }),
+      );
       assert.equal(await total(query), 9, 'the Observation with two values of 2020 counts once');
       assert.equal(
         await total('when=ap2020-03-10&_count=1'),
@@ -339,13 +324,14 @@ for (const backend of SEARCH_BACKENDS) {
       ['2021-02-01', '2024-01-01'],
     ];
     before(async () => {
-      const observations = periods.map(([start, end], i) => ({
-        resourceType: 'Observation',
-        id: `w${i}`,
-        status: 'final',
-        code: { text: 'x' },
-        effectivePeriod: { ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) },
-      }));
+      const observations = periods.map(([start, end], i) =>
+        observation(`w${i}`, {
+          effectivePeriod: {
+            ...(start === undefined ? {} : { start }),
+            ...(end === undefined ? {} : { end }),
+          },
+        }),
+      );
       store = await backend.open({ r4: DATE_TABLES }, observations);
     });
     after(() => store?.close());

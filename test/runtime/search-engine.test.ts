@@ -5,7 +5,7 @@ import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import { SearchUnsupportedError } from '../../src/runtime/search/sql/match';
 import type { SearchTables } from '../../src/runtime/search/table';
 import { type CodeAncestors, createTerminology } from '../../src/runtime/search/terminology';
-import { type ExampleResource, versionExamples, versionTables } from './fixtures/search/corpus';
+import { type ExampleResource, observation, versionExamples, versionTables } from './fixtures/search/corpus';
 import { codings, fold, ids, mostFrequent, ofType, values } from './fixtures/search/oracle';
 import { SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 
@@ -255,13 +255,7 @@ for (const backend of SEARCH_BACKENDS) {
         seen.push(...page.matches.map((o) => `Observation/${o.id}`));
         if (guard === 1) {
           // A new observation sorting before the cursor must not shift the following pages.
-          await store.create({
-            resourceType: 'Observation',
-            id: 'zz-new',
-            status: 'final',
-            code: { text: 'x' },
-            effectiveDateTime: '1900-01-01',
-          });
+          await store.create(observation('zz-new', { effectiveDateTime: '1900-01-01' }));
           added++;
         }
         if (!page.next) break;

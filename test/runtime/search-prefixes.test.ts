@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ExampleResource } from './fixtures/search/corpus';
+import { type ExampleResource, observation } from './fixtures/search/corpus';
 import { PREFIXES, type Prefix, rangeWanted, span } from './fixtures/search/date-oracle';
 import { r4Query, SEARCH_BACKENDS, type SearchStore } from './fixtures/search/stores';
 import { TABLES } from './fixtures/search/tables';
@@ -76,13 +76,7 @@ for (const backend of SEARCH_BACKENDS) {
       }
       for (const [i, [start, end]] of periods.entries()) {
         const effectivePeriod = end ? { start, end } : { start };
-        resources.push({
-          resourceType: 'Observation',
-          id: `period${i}`,
-          status: 'final',
-          code: { text: 'x' },
-          effectivePeriod,
-        });
+        resources.push(observation(`period${i}`, { effectivePeriod }));
       }
       for (const [i, probability] of probabilities.entries()) {
         const prediction = [{ probabilityDecimal: probability }];
@@ -96,13 +90,7 @@ for (const backend of SEARCH_BACKENDS) {
       }
       for (const [i, [value, code]] of quantities.entries()) {
         const valueQuantity = { value, system: 'http://unitsofmeasure.org', code, unit: code };
-        resources.push({
-          resourceType: 'Observation',
-          id: `q${i}`,
-          status: 'final',
-          code: { text: 'x' },
-          valueQuantity,
-        });
+        resources.push(observation(`q${i}`, { valueQuantity }));
       }
       store = await backend.open({ r4: TABLES }, resources);
     });

@@ -103,8 +103,10 @@ export function createStoreSearchEngine(
     return options;
   };
   const answer = <T>(query: SearchQuery, page: SearchPageOf<T>, match: T[], options: EngineOptions) => {
-    const result: { match: T[]; include: T[]; total?: number; links?: { relation: string; url: string }[] } =
-      { match, include: page.includes };
+    const result: Omit<StoreSearchResult, 'match' | 'include'> & { match: T[]; include: T[] } = {
+      match,
+      include: page.includes,
+    };
     if (page.total !== undefined) result.total = page.total;
     // The core adds `self`; paging goes by the engine's cursors, not by `_offset`.
     const base = options.baseUrl;
