@@ -99,9 +99,12 @@ export async function startProject(
   let wiring: SecurityWiring | undefined;
   try {
     wiring = await wireSecurity(settings, url, config.publicUrl, options.clients);
-    const search = wireSearch(options.versions, readSearchSettings(config.sections.search));
+    // Only the versions this configuration serves are indexed and mounted: the index of a version no
+    // route searches would cost every write for nothing (enabling it later reindexes at start).
+    const served = options.versions.filter((version) => config.versions.includes(version.binding.id));
+    const search = wireSearch(served, readSearchSettings(config.sections.search));
     const versions: Record<string, VersionSetup> = {};
-    for (const version of options.versions) {
+    for (const version of served) {
       versions[version.binding.id] = {
         binding: version.binding,
         services: (store) => version.createServices({ store }),
