@@ -246,6 +246,13 @@ describe('IR facts on the core packages', function () {
     assert.equal(primitive(dstu2, 'uuid')?.base, 'uri');
   });
 
+  it('knows which versions write comments into their JSON: DSTU2 fhir_comments, none since STU3', async () => {
+    const [r4, stu3, dstu2] = await Promise.all([loadModel('r4'), loadModel('stu3'), loadModel('dstu2')]);
+    assert.deepEqual(dstu2.json, { commentsProperty: 'fhir_comments' });
+    assert.deepEqual(stu3.json, {});
+    assert.deepEqual(r4.json, {});
+  });
+
   it('gives DSTU2 instant the regex of its text (a time zone, always), which its definition lacks', async () => {
     const instant = (await loadModel('dstu2')).primitives.find((p) => p.name === 'instant');
     const regex = new RegExp(`^(?:${instant?.regex})$`);

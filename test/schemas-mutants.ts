@@ -117,6 +117,10 @@ const hasRegex = (type: string) => (model: FhirModel) =>
   model.primitives.find((primitive) => primitive.name === type)?.regex === undefined
     ? `${type} has no regex`
     : undefined;
+const hasComments = (model: FhirModel) =>
+  model.json.commentsProperty === 'fhir_comments' ? undefined : 'its JSON has no fhir_comments';
+const lacksComments = (model: FhirModel) =>
+  model.json.commentsProperty === undefined ? lacks('Patient.fhir_comments')(model) : 'its JSON has comments';
 
 const RECIPES: Recipe[] = [
   {
@@ -303,6 +307,46 @@ const RECIPES: Recipe[] = [
     },
     expected: { code: 'structure', path: 'Patient.name[0].given' },
     real: isArray('HumanName.given'),
+  },
+  {
+    name: 'fhir_comments item that is not a string',
+    base: 'Patient',
+    versions: ['dstu2'],
+    mutate: (json) => {
+      (json.name as Json[])[0] = { fhir_comments: [' a name ', 12], ...(json.name as Json[])[0] };
+    },
+    expected: { code: 'structure', path: 'Patient.name[0].fhir_comments[1]' },
+    real: hasComments,
+  },
+  {
+    name: 'fhir_comments that is not an array',
+    base: 'Patient',
+    versions: ['dstu2'],
+    mutate: (json) => {
+      json.fhir_comments = ' a patient ';
+    },
+    expected: { code: 'structure', path: 'Patient.fhir_comments' },
+    real: hasComments,
+  },
+  {
+    name: 'fhir_comments in a version whose JSON has none',
+    base: 'Patient',
+    versions: ['stu3', 'r4'],
+    mutate: (json) => {
+      json.fhir_comments = [' a patient '];
+    },
+    expected: { code: 'structure', path: 'Patient.fhir_comments' },
+    real: lacksComments,
+  },
+  {
+    name: 'fhir_comments in a primitive extension object, in a version whose JSON has none',
+    base: 'Patient',
+    versions: ['stu3', 'r4'],
+    mutate: (json) => {
+      json._birthDate = { fhir_comments: [' born at home '], ...(json._birthDate as Json) };
+    },
+    expected: { code: 'structure', path: 'Patient.birthDate.fhir_comments' },
+    real: lacksComments,
   },
   {
     name: 'unknown resourceType',

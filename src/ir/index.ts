@@ -23,7 +23,7 @@ import { type ResourceLineage, searchParametersByResource } from './search-param
 import { splitDefinition } from './structures';
 import { passTimer } from './timing';
 import type { ComplexType, FhirModel, FhirVersionId, ResourceType, VersionInfo } from './types';
-import { PRIMITIVE_REGEXES_FROM_TEXT } from './version-facts';
+import { JSON_FORMATS, PRIMITIVE_REGEXES_FROM_TEXT } from './version-facts';
 
 export { IR_RESOURCE_TYPES } from './definition-index';
 export { allElements, allStructures, findType, indexTypes } from './lookup';
@@ -64,6 +64,7 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
   const hierarchies = time('code hierarchies', () => codeHierarchies(index));
   return {
     version,
+    json: { ...JSON_FORMATS[versionId] },
     primitives: primitives.sort(byName),
     complexTypes: complexTypes.sort(byName),
     resources: resources.sort(byName),

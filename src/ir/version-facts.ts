@@ -1,4 +1,17 @@
-import type { FhirVersionId } from './types';
+import type { FhirVersionId, JsonFormat } from './types';
+
+/**
+ * What each version's JSON format allows beyond the elements its StructureDefinitions define.
+ * DSTU2 carries the comments of the XML form in `fhir_comments`, "an array of strings, which can appear
+ * on any JSON object" (https://hl7.org/fhir/DSTU2/json.html), `_name` objects of primitives included.
+ * STU3 removed the convention (https://hl7.org/fhir/STU3/json.html), so from STU3 on the property is
+ * unknown like any other.
+ */
+export const JSON_FORMATS: Readonly<Record<FhirVersionId, JsonFormat>> = {
+  dstu2: { commentsProperty: 'fhir_comments' },
+  stu3: {},
+  r4: {},
+};
 
 /**
  * Primitive regexes that a version states in its text but not in its StructureDefinitions, used where
