@@ -246,6 +246,33 @@ describe('IR facts on the core packages', function () {
     assert.equal(primitive(dstu2, 'uuid')?.base, 'uri');
   });
 
+  it('knows which versions write comments into their JSON: DSTU2 fhir_comments, none since STU3', async () => {
+    const [r4, stu3, dstu2] = await Promise.all([loadModel('r4'), loadModel('stu3'), loadModel('dstu2')]);
+    assert.deepEqual(dstu2.json, { commentsProperty: 'fhir_comments' });
+    assert.deepEqual(stu3.json, {});
+    assert.deepEqual(r4.json, {});
+  });
+
+  it('gives DSTU2 instant the regex of its text (a time zone, always), which its definition lacks', async () => {
+    const instant = (await loadModel('dstu2')).primitives.find((p) => p.name === 'instant');
+    const regex = new RegExp(`^(?:${instant?.regex})$`);
+    for (const valid of [
+      '2015-02-07T13:28:17Z',
+      '2015-02-07T13:28:17+01:00',
+      '2015-02-07T13:28:17.239-05:00',
+    ]) {
+      assert.ok(regex.test(valid), valid);
+    }
+    for (const invalid of [
+      '2015-02-07T13:28:17',
+      '2015-02-07T13:28Z',
+      '2015-02-07',
+      '2015-02-07T13:28:17+15:00',
+    ]) {
+      assert.ok(!regex.test(invalid), invalid);
+    }
+  });
+
   it('types every resource id as `id` (R4 4.0.1 writes System.String there, against its own specification)', async () => {
     for (const model of await Promise.all(VERSIONS.map(loadModel))) {
       for (const each of model.resources) {

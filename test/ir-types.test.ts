@@ -175,6 +175,23 @@ describe('IR pass "primitives"', () => {
   });
 });
 
+describe('IR pass "primitives" with regexes from the specification text', () => {
+  it("uses a regex from the text where the definition states none, and the definition's own otherwise", () => {
+    const instant = tinyDefinition(
+      'instant',
+      [{ path: 'instant.value', type: [{ code: 'http://hl7.org/fhirpath/System.DateTime' }] }],
+      { kind: 'primitive-type', base: 'Element' },
+    );
+    const resources = [...tinyPrimitives(), instant, ...tinyComplexTypes()];
+    const collected = collectTypeDefinitions(indexDefinitions([inlinePackage(resources)]));
+    const regexes = { instant: '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z', string: '.+' };
+    const built = new Map(buildPrimitives(collected.primitives, regexes).map((p) => [p.name, p]));
+    assert.equal(built.get('instant')?.regex, regexes.instant);
+    assert.equal(built.get('string')?.regex, '[ \\r\\n\\t\\S]+');
+    assert.equal(buildPrimitives(collected.primitives).find((p) => p.name === 'instant')?.regex, undefined);
+  });
+});
+
 describe('IR type codes', () => {
   it('normalises R4 FHIRPath system type codes through their fhir-type extension', () => {
     const fhirType = (valueUrl: string) => [

@@ -3,7 +3,7 @@
  * Shared by the mutation tests and the validation benchmark (which counts how many of them the
  * official HL7 schemas let through).
  */
-import type { Element, FhirModel } from '../src/ir/types';
+import type { Element, FhirModel, FhirVersionId } from '../src/ir/types';
 
 type Json = Record<string, unknown>;
 
@@ -29,6 +29,8 @@ interface Recipe {
   mutate: (json: Json) => void;
   as?: string;
   expected: { code: string; path: string };
+  /** The versions whose JSON has the rule; every version when absent. */
+  versions?: FhirVersionId[];
   /** Returns undefined when the model confirms the rule, or what it found instead. */
   real: (model: FhirModel) => string | undefined;
 }
@@ -56,7 +58,8 @@ function base(examples: BaseExamples, name: Recipe['base']): Json {
 }
 
 export function buildMutants(examples: BaseExamples, model: FhirModel): Mutant[] {
-  return RECIPES.map((recipe) => {
+  const recipes = RECIPES.filter((recipe) => recipe.versions?.includes(model.version.id) ?? true);
+  return recipes.map((recipe) => {
     const json = base(examples, recipe.base);
     recipe.mutate(json);
     const mutant: Mutant = { name: recipe.name, json, expected: recipe.expected, real: recipe.real(model) };
@@ -110,6 +113,14 @@ const bindsRequired = (path: string, code: string) =>
 const lacks = (path: string) => (model: FhirModel) =>
   element(model, path) === undefined ? undefined : `${path} exists`;
 const isResourceTyped = (path: string) => requires(path, (e) => e.type.kind === 'resource', 'Resource-typed');
+const hasRegex = (type: string) => (model: FhirModel) =>
+  model.primitives.find((primitive) => primitive.name === type)?.regex === undefined
+    ? `${type} has no regex`
+    : undefined;
+const hasComments = (model: FhirModel) =>
+  model.json.commentsProperty === 'fhir_comments' ? undefined : 'its JSON has no fhir_comments';
+const lacksComments = (model: FhirModel) =>
+  model.json.commentsProperty === undefined ? lacks('Patient.fhir_comments')(model) : 'its JSON has comments';
 
 const RECIPES: Recipe[] = [
   {
@@ -152,6 +163,18 @@ const RECIPES: Recipe[] = [
     },
     expected: { code: 'value', path: 'Patient.birthDate' },
     real: isPrimitive('Patient.birthDate', 'date'),
+  },
+  {
+    // "Always includes a time zone" (https://hl7.org/fhir/DSTU2/datatypes.html#instant). STU3 is left
+    // out: its 3.0.1 definition of instant carries no regex either, and fhirgen gives it none.
+    name: 'instant without a time zone',
+    base: 'Observation',
+    versions: ['dstu2', 'r4'],
+    mutate: (json) => {
+      json.issued = '2015-02-07T13:28:17';
+    },
+    expected: { code: 'value', path: 'Observation.issued' },
+    real: (model) => isPrimitive('Observation.issued', 'instant')(model) ?? hasRegex('instant')(model),
   },
   {
     name: 'integer out of range',
@@ -284,6 +307,46 @@ const RECIPES: Recipe[] = [
     },
     expected: { code: 'structure', path: 'Patient.name[0].given' },
     real: isArray('HumanName.given'),
+  },
+  {
+    name: 'fhir_comments item that is not a string',
+    base: 'Patient',
+    versions: ['dstu2'],
+    mutate: (json) => {
+      (json.name as Json[])[0] = { fhir_comments: [' a name ', 12], ...(json.name as Json[])[0] };
+    },
+    expected: { code: 'structure', path: 'Patient.name[0].fhir_comments[1]' },
+    real: hasComments,
+  },
+  {
+    name: 'fhir_comments that is not an array',
+    base: 'Patient',
+    versions: ['dstu2'],
+    mutate: (json) => {
+      json.fhir_comments = ' a patient ';
+    },
+    expected: { code: 'structure', path: 'Patient.fhir_comments' },
+    real: hasComments,
+  },
+  {
+    name: 'fhir_comments in a version whose JSON has none',
+    base: 'Patient',
+    versions: ['stu3', 'r4'],
+    mutate: (json) => {
+      json.fhir_comments = [' a patient '];
+    },
+    expected: { code: 'structure', path: 'Patient.fhir_comments' },
+    real: lacksComments,
+  },
+  {
+    name: 'fhir_comments in a primitive extension object, in a version whose JSON has none',
+    base: 'Patient',
+    versions: ['stu3', 'r4'],
+    mutate: (json) => {
+      json._birthDate = { fhir_comments: [' born at home '], ...(json._birthDate as Json) };
+    },
+    expected: { code: 'structure', path: 'Patient.birthDate.fhir_comments' },
+    real: lacksComments,
   },
   {
     name: 'unknown resourceType',

@@ -23,6 +23,7 @@ import { type ResourceLineage, searchParametersByResource } from './search-param
 import { splitDefinition } from './structures';
 import { passTimer } from './timing';
 import type { ComplexType, FhirModel, FhirVersionId, ResourceType, VersionInfo } from './types';
+import { JSON_FORMATS, PRIMITIVE_REGEXES_FROM_TEXT } from './version-facts';
 
 export { IR_RESOURCE_TYPES } from './definition-index';
 export { allElements, allStructures, findType, indexTypes } from './lookup';
@@ -44,7 +45,9 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
   const version = versionInfo(packages, versionId);
   const index = time('index definitions', () => indexDefinitions(packages));
   const collected = time('collect types', () => collectTypeDefinitions(index));
-  const primitives = time('primitives', () => buildPrimitives(collected.primitives));
+  const primitives = time('primitives', () =>
+    buildPrimitives(collected.primitives, PRIMITIVE_REGEXES_FROM_TEXT[versionId]),
+  );
   const structures = [...collected.complexTypes, ...collected.resources];
   const splits = time('structures', () => structures.map(splitDefinition));
   const universe = time('type universe', () => typeUniverse(collected));
@@ -61,6 +64,7 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
   const hierarchies = time('code hierarchies', () => codeHierarchies(index));
   return {
     version,
+    json: { ...JSON_FORMATS[versionId] },
     primitives: primitives.sort(byName),
     complexTypes: complexTypes.sort(byName),
     resources: resources.sort(byName),

@@ -35,9 +35,13 @@ const INTEGER_LOWER_BOUNDS: Readonly<Record<string, number>> = { positiveInt: 1,
  * Pass "primitives": every primitive type with its JSON type, regex and integer bounds. A primitive
  * that specialises another (`code` -> `string`, `positiveInt` -> `integer`) takes its JSON type from
  * the root of its chain (R4 types the positiveInt value as a System.String), and inherits a regex or
- * bounds it does not state itself.
+ * bounds it does not state itself. `regexesFromText` gives, by primitive name, the regex of a primitive
+ * whose definition states none but whose specification text does.
  */
-export function buildPrimitives(definitions: RawStructureDefinition[]): PrimitiveType[] {
+export function buildPrimitives(
+  definitions: RawStructureDefinition[],
+  regexesFromText: Readonly<Record<string, string>> = {},
+): PrimitiveType[] {
   const byName = new Map(definitions.map((definition) => [typeNameOf(definition), definition]));
   const built = new Map<string, PrimitiveType>();
   const build = (name: string, seen: Set<string>): PrimitiveType | undefined => {
@@ -48,7 +52,7 @@ export function buildPrimitives(definitions: RawStructureDefinition[]): Primitiv
     seen.add(name);
     const baseName = baseNameOf(definition);
     const base = baseName !== undefined && byName.has(baseName) ? build(baseName, seen) : undefined;
-    const primitive = primitiveOf(definition, name, base);
+    const primitive = primitiveOf(definition, name, regexesFromText[name], base);
     built.set(name, primitive);
     return primitive;
   };
@@ -56,7 +60,12 @@ export function buildPrimitives(definitions: RawStructureDefinition[]): Primitiv
   return [...built.values()];
 }
 
-function primitiveOf(definition: RawStructureDefinition, name: string, base?: PrimitiveType): PrimitiveType {
+function primitiveOf(
+  definition: RawStructureDefinition,
+  name: string,
+  regexFromText: string | undefined,
+  base?: PrimitiveType,
+): PrimitiveType {
   const value = valueElement(definition);
   const type = value?.type?.[0];
   const primitive: PrimitiveType = {
@@ -67,7 +76,7 @@ function primitiveOf(definition: RawStructureDefinition, name: string, base?: Pr
     description: definition.description ?? '',
   };
   if (base) primitive.base = base.name;
-  const regex = regexOf(type) ?? base?.regex;
+  const regex = regexOf(type) ?? regexFromText ?? base?.regex;
   if (regex !== undefined) primitive.regex = regex;
   if (primitive.jsonType === 'integer') {
     const minValue = INTEGER_LOWER_BOUNDS[name] ?? value?.minValueInteger ?? base?.minValue;

@@ -27,6 +27,8 @@ export interface VersionInfo {
 /** One FHIR version: every primitive, complex data type and resource of its core package. */
 export interface FhirModel {
   version: VersionInfo;
+  /** What the version's JSON format allows besides the elements of its types. */
+  json: JsonFormat;
   primitives: PrimitiveType[];
   complexTypes: ComplexType[];
   /** Every resource, including the abstract `Resource` and `DomainResource`. */
@@ -37,6 +39,16 @@ export interface FhirModel {
   valueSets: BoundValueSet[];
   /** The code systems of the packages whose concepts nest, for `:above`/`:below` token searches. */
   codeHierarchies: CodeHierarchy[];
+}
+
+/** Facts of a version's JSON format that its StructureDefinitions do not state. */
+export interface JsonFormat {
+  /**
+   * The property in which any JSON object of the version (resource, data type, backbone element, a
+   * primitive's `_name` object) may carry comments, as an array of strings: DSTU2's `fhir_comments`.
+   * Absent when the version has none.
+   */
+  commentsProperty?: string;
 }
 
 /** A code system's hierarchy: for each code that has a parent, its ancestors, nearest first. */

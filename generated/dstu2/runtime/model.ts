@@ -70,6 +70,8 @@ export class FhirCastError extends Error {
 export const PRIMITIVE = 0;
 export const COMPLEX = 1;
 export const RESOURCE = 2;
+/** Comments on an object, as a version's JSON carries them (DSTU2 `fhir_comments`): strings, kept as they are. */
+export const COMMENTS = 3;
 
 /** Finds the class of a resource type within one version. */
 export interface ResourceRegistry {
@@ -83,7 +85,7 @@ export interface Field {
   /** `_name`, where primitive extensions sit; empty for non-primitives. */
   readonly extName: string;
   readonly many: boolean;
-  readonly kind: typeof PRIMITIVE | typeof COMPLEX | typeof RESOURCE;
+  readonly kind: typeof PRIMITIVE | typeof COMPLEX | typeof RESOURCE | typeof COMMENTS;
   readonly jsonType: PrimitiveJsonType | undefined;
   readonly type: (() => FhirClass) | undefined;
   readonly registry: (() => ResourceRegistry) | undefined;
@@ -136,6 +138,23 @@ export function complex(name: string, type: () => FhirClass, many = false): Fiel
 
 export function resource(name: string, registry: () => ResourceRegistry, many = false): Field {
   return { name, extName: '', many, kind: RESOURCE, jsonType: undefined, type: undefined, registry };
+}
+
+/**
+ * The comments property of a version whose JSON has one (DSTU2 `fhir_comments`, an array of strings on
+ * any object: https://hl7.org/fhir/DSTU2/json.html). Not a repeating element: instances without
+ * comments get no empty array.
+ */
+export function comments(name: string): Field {
+  return {
+    name,
+    extName: '',
+    many: false,
+    kind: COMMENTS,
+    jsonType: 'string',
+    type: undefined,
+    registry: undefined,
+  };
 }
 
 /** The table of a data type or backbone element. `element` is the version's Element, for `_name` values. */

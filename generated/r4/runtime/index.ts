@@ -12,6 +12,7 @@ import { writeObject } from './write';
 export {
   type CastErrorCode,
   type CastReport,
+  comments,
   complex,
   type DroppedProperty,
   type DropReason,

@@ -8,6 +8,7 @@
 import type { FhirObject } from './index';
 import {
   type CastReport,
+  COMMENTS,
   type Compiled,
   compiledOf,
   FhirCastError,
@@ -71,6 +72,9 @@ function castInto(
     } else if (field.many) {
       target[key] = castMany(compiled, index, value, report, path);
       arraysSet |= compiled.arrayBits[index] as number;
+    } else if (field.kind === COMMENTS) {
+      const cast = castComments(value, report, `${path}.${key}`);
+      if (cast !== undefined) target[key] = cast;
     } else {
       const cast = castOne(compiled, index, value, report, `${path}.${key}`);
       if (cast !== undefined) target[key] = cast;
@@ -165,6 +169,18 @@ function castPrimitive(
       out[i] = null;
       dropWrongType(report, `${path}.${field.name}[${i}]`);
     }
+  }
+  return out;
+}
+
+/** Comments: a copy of the array, without the items that are not strings. */
+function castComments(value: unknown, report: CastReport | undefined, path: string): string[] | undefined {
+  if (!Array.isArray(value)) return dropWrongType(report, path);
+  const out: string[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    if (typeof item === 'string') out.push(item);
+    else dropWrongType(report, `${path}[${i}]`);
   }
   return out;
 }

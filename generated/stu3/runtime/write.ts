@@ -4,6 +4,7 @@
  * after its primitive, nothing undefined, no empty arrays or objects.
  */
 import {
+  COMMENTS,
   type Compiled,
   compiledOf,
   type FhirClass,
@@ -47,7 +48,8 @@ function writeJson(source: Slots, table: TypeTable): JsonObject | undefined {
       continue;
     }
     let json: JsonValue | undefined;
-    if (field.kind !== PRIMITIVE) json = field.many ? writeMany(value) : writeChild(value);
+    if (field.kind === COMMENTS) json = (value as string[]).slice();
+    else if (field.kind !== PRIMITIVE) json = field.many ? writeMany(value) : writeChild(value);
     else json = (slot & 1) === 1 ? writeChild(value) : (value as JsonValue);
     if (json !== undefined) {
       out[key] = json;
@@ -80,8 +82,9 @@ function writeSorted(source: Slots, table: TypeTable, compiled: Compiled): JsonO
 function writeField(out: JsonObject, field: Field, source: Slots): boolean {
   const value = source[field.name];
   if (field.kind === PRIMITIVE) return writePrimitive(out, field, value, source[field.extName]);
+  if (value === undefined || value === null || isEmptyArray(value)) return false;
   const json =
-    value === undefined || value === null ? undefined : field.many ? writeMany(value) : writeChild(value);
+    field.kind === COMMENTS ? (value as string[]).slice() : field.many ? writeMany(value) : writeChild(value);
   if (json === undefined) return false;
   out[field.name] = json;
   return true;

@@ -22,6 +22,8 @@ import {
 
 /** The version's Element class: it holds the `_name` extensions of primitives. */
 const ELEMENT = 'Element';
+/** The comments property of versions whose JSON has one (https://hl7.org/fhir/DSTU2/json.html). */
+const COMMENTS_DOC = "Comments of the XML form, which this version's JSON carries on any object.";
 /** Union of every concrete resource class of the version, declared in `resources.ts`. */
 const ANY_RESOURCE = 'AnyResource';
 
@@ -60,6 +62,7 @@ function imports(context: EmitContext, type: ClassType): ImportDeclarationStruct
       classes.add(classOf(context, element) as string);
     }
   }
+  if (context.model.json.commentsProperty !== undefined) helpers.add('comments');
   helpers.add(isConcreteResource(type) ? 'resourceTable' : 'typeTable');
   const out: ImportDeclarationStructure[] = [importFrom('../runtime', [...runtime, ...[...helpers].sort()])];
   const valueSets = [...new Set(type.elements.map((element) => context.valueSets.aliasFor(element)))].filter(
@@ -97,6 +100,10 @@ function importFrom(module: string, names: string[]): ImportDeclarationStructure
 function jsonInterface(context: EmitContext, type: ClassType): InterfaceDeclarationStructure {
   const properties: OptionalKind<PropertySignatureStructure>[] = [];
   if (isConcreteResource(type)) properties.push({ name: 'resourceType', type: quote(type.name) });
+  const comments = context.model.json.commentsProperty;
+  if (comments !== undefined) {
+    properties.push({ name: comments, type: 'string[]', hasQuestionToken: true, docs: [COMMENTS_DOC] });
+  }
   for (const element of type.elements) {
     const required = element.min > 0 && element.choice === undefined;
     properties.push({
@@ -173,6 +180,15 @@ function classDeclaration(context: EmitContext, type: ClassType): ClassDeclarati
       type: quote(type.name),
     });
   }
+  const comments = context.model.json.commentsProperty;
+  if (comments !== undefined) {
+    properties.push({
+      name: comments,
+      hasDeclareKeyword: true,
+      type: 'string[] | undefined',
+      docs: [COMMENTS_DOC],
+    });
+  }
   for (const element of type.elements) {
     properties.push({
       name: element.name,
@@ -222,6 +238,9 @@ function classDoc(type: ClassType): string {
 function tableWriter(context: EmitContext, type: ClassType): WriterFunction {
   const factory = isConcreteResource(type) ? 'resourceTable' : 'typeTable';
   const entries = type.elements.map((field) => `  ${fieldEntry(context, field)},`);
+  // First, where DSTU2's own JSON has them: in its core package they precede every other property.
+  const comments = context.model.json.commentsProperty;
+  if (comments !== undefined) entries.unshift(`  comments(${quote(comments)}),`);
   return (writer) => {
     writer.write(`${factory}(fhirVersion, ${quote(type.name)}, () => ${ELEMENT}, () => [`);
     writer.write(['', ...entries, '])'].join('\n'));

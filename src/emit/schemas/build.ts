@@ -8,6 +8,14 @@ import { structureSchema } from './structures';
 const PRIMITIVE_ELEMENT = 'Element';
 
 /**
+ * The comments a version's JSON may carry on any object (DSTU2 `fhir_comments`): an array of strings,
+ * never empty as no FHIR JSON array is (https://hl7.org/fhir/DSTU2/json.html).
+ */
+function commentsSchema(): JsonSchema {
+  return { type: 'array', minItems: 1, items: { fhirType: 'comment', type: 'string' } };
+}
+
+/**
  * One JSON Schema document for a FHIR version: a definition per primitive (and its nullable form, for
  * array items), per data type, per backbone element and per concrete resource. Everything comes from the
  * IR; the document's `fhirgen` block carries what the runtime needs for dispatch and messages.
@@ -15,6 +23,7 @@ const PRIMITIVE_ELEMENT = 'Element';
 export function buildSchemaDocument(model: FhirModel): SchemaDocument {
   const index = typeIndex(model);
   const definitions: Record<string, JsonSchema> = {};
+  if (index.commentsProperty !== undefined) definitions[index.commentsProperty] = commentsSchema();
   for (const primitive of sortByName(model.primitives)) {
     const schema = primitiveSchema(primitive);
     definitions[primitive.name] = schema;
@@ -49,12 +58,14 @@ function typeIndex(model: FhirModel): TypeIndex {
   for (const owner of [...model.complexTypes, ...model.resources]) {
     for (const backbone of owner.backbones) backbonesByPath.set(backbone.path, backbone.name);
   }
-  return {
+  const index: TypeIndex = {
     primitives: new Map(model.primitives.map((primitive) => [primitive.name, primitive])),
     backbonesByPath,
     backboneNames: new Set(backbonesByPath.values()),
     primitiveElement: PRIMITIVE_ELEMENT,
   };
+  if (model.json.commentsProperty !== undefined) index.commentsProperty = model.json.commentsProperty;
+  return index;
 }
 
 function resourceInfo(resources: ResourceType[]): Record<string, ResourceInfo> {

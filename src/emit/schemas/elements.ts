@@ -10,6 +10,11 @@ export interface TypeIndex {
   backboneNames: Set<string>;
   /** The definition `_x` objects follow: the `Element` data type (id and extension). */
   primitiveElement: string;
+  /**
+   * The property every object may carry comments in (DSTU2 `fhir_comments`), validated by the definition
+   * of that name; absent when the version has none.
+   */
+  commentsProperty?: string;
 }
 
 /** The properties one element contributes: `name`, plus `_name` for primitives. */

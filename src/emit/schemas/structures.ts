@@ -1,13 +1,13 @@
 import type { BackboneType, ComplexType, Element, ResourceType } from '../../ir/types';
 import { elementProperties, type TypeIndex } from './elements';
-import type { ChoiceRule, JsonSchema } from './runtime/document';
+import { type ChoiceRule, definitionRef, type JsonSchema } from './runtime/document';
 
 type Structure = ComplexType | BackboneType | ResourceType;
 
 /**
  * The schema of a resource, data type or backbone element: an object with exactly the properties the
- * type defines (https://hl7.org/fhir/R4/json.html: unknown properties are errors), its required
- * elements, and its choice groups.
+ * type defines (https://hl7.org/fhir/R4/json.html: unknown properties are errors), plus the comments of
+ * versions that have them, its required elements, and its choice groups.
  */
 export function structureSchema(type: Structure, index: TypeIndex): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
@@ -19,6 +19,9 @@ export function structureSchema(type: Structure, index: TypeIndex): JsonSchema {
     properties.resourceType = { const: type.name };
     required.push('resourceType');
   }
+  // Every object may carry them, so `_x` objects too, which follow the Element definition.
+  const comments = index.commentsProperty;
+  if (comments !== undefined) properties[comments] = definitionRef(comments);
   for (const element of type.elements) {
     if (element.max === 0) continue;
     for (const [name, schema] of elementProperties(element, index)) properties[name] = schema;

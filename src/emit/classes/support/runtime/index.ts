@@ -11,6 +11,7 @@ import { writeObject } from './write';
 export {
   type CastErrorCode,
   type CastReport,
+  comments,
   complex,
   type DroppedProperty,
   type DropReason,
