@@ -253,25 +253,27 @@ describe('IR facts on the core packages', function () {
     assert.deepEqual(r4.json, {});
   });
 
-  it('gives DSTU2 instant the regex of its text (a time zone, always), which its definition lacks', async () => {
-    const instant = (await loadModel('dstu2')).primitives.find((p) => p.name === 'instant');
-    const regex = new RegExp(`^(?:${instant?.regex})$`);
-    for (const valid of [
-      '2015-02-07T13:28:17Z',
-      '2015-02-07T13:28:17+01:00',
-      '2015-02-07T13:28:17.239-05:00',
-    ]) {
-      assert.ok(regex.test(valid), valid);
-    }
-    for (const invalid of [
-      '2015-02-07T13:28:17',
-      '2015-02-07T13:28Z',
-      '2015-02-07',
-      '2015-02-07T13:28:17+15:00',
-    ]) {
-      assert.ok(!regex.test(invalid), invalid);
-    }
-  });
+  for (const version of ['dstu2', 'stu3'] as const) {
+    it(`gives ${version} instant the regex of its text (a time zone, always), which its definition lacks`, async () => {
+      const instant = (await loadModel(version)).primitives.find((p) => p.name === 'instant');
+      const regex = new RegExp(`^(?:${instant?.regex})$`);
+      for (const valid of [
+        '2015-02-07T13:28:17Z',
+        '2015-02-07T13:28:17+01:00',
+        '2015-02-07T13:28:17.239-05:00',
+      ]) {
+        assert.ok(regex.test(valid), valid);
+      }
+      for (const invalid of [
+        '2015-02-07T13:28:17',
+        '2015-02-07T13:28Z',
+        '2015-02-07',
+        '2015-02-07T13:28:17+15:00',
+      ]) {
+        assert.ok(!regex.test(invalid), invalid);
+      }
+    });
+  }
 
   it('types every resource id as `id` (R4 4.0.1 writes System.String there, against its own specification)', async () => {
     for (const model of await Promise.all(VERSIONS.map(loadModel))) {

@@ -15,17 +15,22 @@ export const JSON_FORMATS: Readonly<Record<FhirVersionId, JsonFormat>> = {
 
 /**
  * Primitive regexes that a version states in its text but not in its StructureDefinitions, used where
- * the definition gives none. DSTU2's `instant` is "an instant in time - known at least to the second
- * and always includes a time zone" (https://hl7.org/fhir/DSTU2/datatypes.html#instant), yet its 1.0.2
- * definition carries no regex. This is DSTU2's own dateTime regex with the time, to the second, and the
- * zone made required.
+ * the definition gives none. `instant` is "an instant in time - known at least to the second and always
+ * includes a time zone" (https://hl7.org/fhir/DSTU2/datatypes.html#instant,
+ * https://hl7.org/fhir/STU3/datatypes.html#instant), yet neither the 1.0.2 nor the 3.0.1 definition
+ * carries a regex. Each is the version's own dateTime regex with the time, to the second, and the zone
+ * made required (R4's definition states the same rule as a regex of its own).
  */
+const ZONED_INSTANT =
+  '-?[0-9]{4}-(0[1-9]|1[0-2])-(0[0-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))';
+
 export const PRIMITIVE_REGEXES_FROM_TEXT: Readonly<Record<FhirVersionId, Readonly<Record<string, string>>>> =
   {
     dstu2: {
-      instant:
-        '-?[0-9]{4}-(0[1-9]|1[0-2])-(0[0-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))',
+      instant: ZONED_INSTANT,
     },
-    stu3: {},
+    stu3: {
+      instant: ZONED_INSTANT,
+    },
     r4: {},
   };
