@@ -4,6 +4,7 @@ import type { ClientConfig, SecurityConfig, UserConfig } from './config';
 import { fingerprintOf, matchesFingerprint } from './fingerprint';
 import { loadJose } from './jose';
 import type { SigningKey } from './keys';
+import { grantRequested } from './scope-grant';
 import { verifySecret } from './secrets';
 import type { TokenStore } from './token-store';
 import { type TokenVerifier, unverifiedJti } from './verifier';
@@ -217,8 +218,9 @@ function allowsGrant(client: ClientConfig, grant: 'client_credentials' | 'passwo
 }
 
 /**
- * RFC 6749 §3.3: the requested scopes must each be allowed (exact strings); no request means all
- * allowed ones. `patient/` scopes need a patient in context, so they are dropped without one.
+ * RFC 6749 §3.3: the requested scopes a registered one covers (`grantRequested`); no request means
+ * all registered ones. `patient/` scopes need a patient in context, so they are dropped without one.
+ * Only a request of which nothing can be granted is refused.
  */
 function grantScopes(
   requested: string | undefined,
@@ -226,12 +228,10 @@ function grantScopes(
   patient: string | undefined,
 ): string[] {
   const usable = allowed.filter((scope) => patient !== undefined || !scope.startsWith('patient/'));
-  if (requested === undefined || requested.trim() === '') {
-    if (usable.length === 0) throw new OAuthError('invalid_scope', 'no scope can be granted');
-    return usable;
+  const { granted, refused } = grantRequested(requested, usable);
+  if (granted.length === 0) {
+    const detail = refused.length > 0 ? `not allowed: ${refused.join(' ')}` : 'no scope can be granted';
+    throw new OAuthError('invalid_scope', detail);
   }
-  const wanted = [...new Set(requested.split(' ').filter((scope) => scope.length > 0))];
-  const refused = wanted.filter((scope) => !usable.includes(scope));
-  if (refused.length > 0) throw new OAuthError('invalid_scope', `not allowed: ${refused.join(' ')}`);
-  return wanted;
+  return granted;
 }
