@@ -9,7 +9,7 @@ import {
   backendKey,
   clientAssertion,
 } from './fixtures/security/backend-client';
-import { hmacSigned, split, unsigned } from './fixtures/security/forge';
+import { hmacSigned, split, unsigned, withPayload } from './fixtures/security/forge';
 import { assertInvalidToken, type Harness, startHarness } from './fixtures/security/harness';
 import { basic, form, type Received } from './fixtures/security/http';
 
@@ -213,6 +213,25 @@ describe('SMART Backend Services: private_key_jwt client authentication', () => 
     const third = await tokenWith(rsa);
     assertInvalidToken(await h.get(READ, third.access_token, '127.0.0.2'), 'token used from another address');
     assert.ok(h.audit.ofType('token_issued').some((event) => event.clientId === 'backend'));
+  });
+
+  it('holds its tokens to tamper detection and abuse revocation, with audit events', async () => {
+    const issued = await tokenWith(rsa);
+    const copy = withPayload(issued.access_token, {
+      ...split(issued.access_token).payload,
+      scope: 'system/*.*',
+    });
+    assertInvalidToken(await h.get(READ, copy), 'token invalid');
+    assertInvalidToken(await h.get(READ, issued.access_token), 'token revoked');
+    assert.equal(h.audit.ofType('token_tampered').at(-1)?.clientId, 'backend');
+    const narrow = await tokenWith(ec, 'backend', { scope: 'system/Patient.rs' });
+    // The harness revokes a token at its 10th scope denial in a minute (security.abuse).
+    for (let denial = 1; denial < 10; denial += 1) {
+      assert.equal((await h.get(READ, narrow.access_token)).status, 403);
+    }
+    assertInvalidToken(await h.get(READ, narrow.access_token), 'token revoked');
+    assertInvalidToken(await h.get('/r4/Patient/p1', narrow.access_token), 'token revoked');
+    assert.match(String(h.audit.ofType('token_revoked').at(-1)?.reason), /^abuse: 10 scope denials/);
   });
 
   it('advertises private_key_jwt, its algorithms and client-confidential-asymmetric', async () => {
