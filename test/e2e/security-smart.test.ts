@@ -65,10 +65,12 @@ function prepare(): Promise<Prepared> {
     writeFileSync(keyFile, JSON.stringify({ keys: [rsa.jwk, ec.jwk] }));
     const add = (args: string[]) =>
       run('npm', ['run', '--silent', 'client:add', '--', ...args], { cwd: dir });
-    const { stdout } = await add(['backend', 'system/*.read', '--jwks', keyFile]);
+    const { stdout } = await add(['keyed', 'system/*.read', '--jwks', keyFile]);
     assert.match(stdout, /private_key_jwt/);
     assert.doesNotMatch(stdout, /client_secret/);
     await add(['remote-backend', 'system/Observation.rs', '--jwks-url', jwksUrl]);
+    // The project README's own example registers `backend` with a key made by openssl.
+    await run('bash', ['-euc', readmeBlocks(dir, '## Backend services')[0] as string], { cwd: dir });
     const configFile = path.join(dir, 'fhirgen.config.json');
     const config = JSON.parse(readFileSync(configFile, 'utf8'));
     config.security.tokenRateLimit = { limit: 500, windowSeconds: 60 };
@@ -117,10 +119,10 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
         });
       const post = (pathname: string, body: string, at = base) =>
         send(`${at}${pathname}`, { method: 'POST', headers: FORM, body });
-      const assertion = (key: BackendKey, clientId = 'backend', edits: AssertionEdits = {}) =>
+      const assertion = (key: BackendKey, clientId = 'keyed', edits: AssertionEdits = {}) =>
         clientAssertion(key, clientId, TOKEN_URL, edits);
 
-      async function backendToken(key: BackendKey, clientId = 'backend', scope?: string) {
+      async function backendToken(key: BackendKey, clientId = 'keyed', scope?: string) {
         const reply = await post(
           '/auth/token',
           assertionForm(await assertion(key, clientId), scope ? { scope } : {}),
@@ -200,7 +202,7 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
           const rs = await backendToken(p.rsa);
           assert.equal(rs.scope, 'system/*.read');
           assert.equal((await get('/r4/Patient/p1', rs.access_token)).status, 200);
-          const es = await backendToken(p.ec, 'backend', 'system/Observation.rs');
+          const es = await backendToken(p.ec, 'keyed', 'system/Observation.rs');
           assert.equal(es.scope, 'system/Observation.rs');
           assert.equal((await get('/r4/Patient/p1', es.access_token)).status, 403);
           const remote = await backendToken(p.remote, 'remote-backend');
@@ -224,7 +226,7 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
         });
 
         it('refuses RS256, none, and HS256 with the public key as secret', async () => {
-          await assertRefused(await assertion(p.rsa, 'backend', { alg: 'RS256' }), 'algorithm not allowed');
+          await assertRefused(await assertion(p.rsa, 'keyed', { alg: 'RS256' }), 'algorithm not allowed');
           const { payload } = split(await assertion(p.rsa));
           await assertRefused(unsigned({ alg: 'none', typ: 'JWT' }, payload), 'algorithm not allowed');
           const pem = createPublicKey(p.rsa.privateKey).export({ type: 'spki', format: 'pem' });
@@ -234,11 +236,11 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
 
         it('refuses a wrong aud, iss or sub', async () => {
           await assertRefused(
-            await assertion(p.rsa, 'backend', { claims: { aud: `${ISSUER}/r4` } }),
+            await assertion(p.rsa, 'keyed', { claims: { aud: `${ISSUER}/r4` } }),
             'claim aud invalid',
           );
           await assertRefused(
-            await assertion(p.rsa, 'backend', { claims: { sub: 'admin' } }),
+            await assertion(p.rsa, 'keyed', { claims: { sub: 'admin' } }),
             'claim sub invalid',
           );
           await assertRefused(await assertion(p.rsa, 'admin'), 'unknown client');
@@ -247,17 +249,17 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
         it('refuses an expired assertion and one whose exp is more than 5 minutes ahead', async () => {
           const now = Math.floor(Date.now() / 1000);
           await assertRefused(
-            await assertion(p.rsa, 'backend', { claims: { exp: now - 120 } }),
+            await assertion(p.rsa, 'keyed', { claims: { exp: now - 120 } }),
             'assertion expired',
           );
           await assertRefused(
-            await assertion(p.rsa, 'backend', { claims: { exp: now + 900 } }),
+            await assertion(p.rsa, 'keyed', { claims: { exp: now + 900 } }),
             'exp more than 5 minutes ahead',
           );
         });
 
         it('refuses a missing jti, and a replayed one, also on another instance sharing the store', async () => {
-          await assertRefused(await assertion(p.rsa, 'backend', { omit: ['jti'] }), 'claim jti invalid');
+          await assertRefused(await assertion(p.rsa, 'keyed', { omit: ['jti'] }), 'claim jti invalid');
           const signed = await assertion(p.rsa);
           assert.equal((await post('/auth/token', assertionForm(signed))).status, 200);
           await assertRefused(signed, 'jti replayed');
@@ -279,7 +281,7 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
           assert.equal((await get('/r4/Patient/p1', first.access_token)).status, 401);
           const asserted = async () => assertionForm(await assertion(p.rsa));
           const active = await post('/auth/introspect', `${await asserted()}&token=${second.access_token}`);
-          assert.equal(active.json().client_id, 'backend');
+          assert.equal(active.json().client_id, 'keyed');
           assert.equal(
             (await post('/auth/revoke', `${await asserted()}&token=${second.access_token}`)).status,
             200,
@@ -290,6 +292,20 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
           const third = await backendToken(p.rsa);
           assert.equal((await get('/r4/Patient/p1', third.access_token, '127.0.0.2')).status, 401);
           assert.equal((await get('/r4/Patient/p1', third.access_token)).status, 401);
+        });
+      });
+
+      describe("the project README's Backend Services example", () => {
+        it('gets a token with the README commands as written, and the token reads Patients', async () => {
+          const request = `${readmeBlocks(p.dir, '## Backend services')[1]}\necho "$TOKEN"`;
+          const { stdout } = await run('bash', ['-euc', request], {
+            cwd: p.dir,
+            env: { ...process.env, BASE: base, CURL: 'curl' },
+          });
+          const token = stdout.trim().split('\n').at(-1) as string;
+          assert.equal(split(token).payload.client_id, 'backend');
+          assert.equal(split(token).payload.scope, 'system/Patient.rs');
+          assert.equal((await get('/r4/Patient/p1', token)).status, 200);
         });
       });
 
@@ -347,6 +363,15 @@ describe('SMART scopes, Backend Services and exact token lifetimes, end to end (
     });
   }
 });
+
+/** The `sh` code blocks of the generated README's section that starts with `heading`. */
+function readmeBlocks(dir: string, heading: string): string[] {
+  const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
+  const start = readme.indexOf(`${heading}`);
+  assert.ok(start >= 0, `no "${heading}" in the project README`);
+  const section = readme.slice(start, readme.indexOf('\n## ', start + heading.length));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+}
 
 function basicAdmin(secret: string): string {
   return `Basic ${Buffer.from(`admin:${encodeURIComponent(secret)}`).toString('base64')}`;
