@@ -325,6 +325,16 @@ describe('POST /auth/introspect (RFC 7662)', () => {
     await assertInactive(token);
   });
 
+  it('answers exactly {"active":false} from the second exp names on, active just before', async () => {
+    const token = await h.token('app', 'user/Observation.rs');
+    const exp = split(token).payload.exp as number;
+    h.clockOffsetMs = exp * 1000 - Date.now() - 500;
+    const before = await h.post('/auth/introspect', { headers: APP, body: form({ token }) });
+    assert.equal(JSON.parse(before.text).active, true);
+    h.clockOffsetMs = exp * 1000 - Date.now() + 1;
+    await assertInactive(token);
+  });
+
   it('answers exactly {"active":false} for a revoked token', async () => {
     const token = await h.token('app', 'user/Observation.rs');
     await h.post('/auth/revoke', { headers: APP, body: form({ token }) });

@@ -109,10 +109,19 @@ describe('security fuzzing', () => {
       '__proto__',
       'constructor[prototype][polluted]',
       'token_type_hint',
+      'client_assertion',
+      'client_assertion_type',
     );
     const value = fc.oneof(
       fc.string({ maxLength: 60 }),
       fc.constantFrom('client_credentials', 'password', 'app', 'app-secret', 'system/*.*'),
+      // Client assertions (RFC 7523): the type, and JWT-shaped garbage naming a client.
+      fc.constantFrom(
+        'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        'e30.e30.',
+        'eyJhbGciOiJSUzM4NCJ9.eyJpc3MiOiJhcHAifQ.AAAA',
+        'eyJhbGciOiJub25lIn0.eyJpc3MiOiJhcHAiLCJzdWIiOiJhcHAifQ.',
+      ),
     );
     const body = fc
       .array(fc.tuple(field, value), { maxLength: 8 })

@@ -1,7 +1,9 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { clientAddress } from './address';
 import type { AuditLog } from './audit';
+import { ASSERTION_ALGORITHMS, ASSERTION_TYPE } from './client-assertion';
 import type { ClientConfig, SecurityConfig } from './config';
+import { AUTH_PATHS } from './endpoints';
 import type { SigningKey } from './keys';
 import { consume } from './rate-limit';
 import { RETRY_AFTER_SECONDS } from './responses';
@@ -22,13 +24,7 @@ export interface AuthRoutesOptions {
   now?: () => number;
 }
 
-export const AUTH_PATHS = {
-  token: '/auth/token',
-  revoke: '/auth/revoke',
-  introspect: '/auth/introspect',
-  jwks: '/.well-known/jwks.json',
-  smart: '/.well-known/smart-configuration',
-} as const;
+export { AUTH_PATHS };
 
 type Form = Record<string, string | undefined>;
 
@@ -89,11 +85,14 @@ export function smartConfiguration(config: SecurityConfig) {
     revocation_endpoint: `${base}${AUTH_PATHS.revoke}`,
     introspection_endpoint: `${base}${AUTH_PATHS.introspect}`,
     grant_types_supported: ['client_credentials', ...(config.users.length > 0 ? ['password'] : [])],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    // SMART Backend Services: private_key_jwt with RS384 or ES384 (RFC 7523 §2.2).
+    token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     scopes_supported: [
       ...new Set(config.clients.flatMap((c) => c.scopes).concat(config.users.flatMap((u) => u.scopes))),
     ],
     capabilities: [
+      'client-confidential-asymmetric',
       'client-confidential-symmetric',
       'permission-v1',
       'permission-v2',
@@ -144,7 +143,7 @@ function handle(options: AuthRoutesOptions, endpoint: Endpoint) {
       await endpoint(options, req, res, body);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
-      if (error.error === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="auth"');
+      if (error.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="auth"');
       oauthError(res, error.status, error.error, error.description);
     }
   };
@@ -161,8 +160,14 @@ function oauthError(
   res.status(status).json({ error, error_description: description });
 }
 
-/** RFC 6749 §2.3.1: HTTP Basic (form-urlencoded id and secret) or the body, never both. */
+/**
+ * RFC 6749 §2.3.1: HTTP Basic (form-urlencoded id and secret) or the body, never both; or a signed
+ * assertion (RFC 7521 §4.2), alone too.
+ */
 async function authenticate(options: AuthRoutesOptions, req: Request, body: Form): Promise<ClientConfig> {
+  if (body.client_assertion !== undefined || body.client_assertion_type !== undefined) {
+    return assertedClient(options, req, body);
+  }
   const basic = parseBasic(req.headers.authorization);
   if (basic && (body.client_id !== undefined || body.client_secret !== undefined)) {
     throw new OAuthError('invalid_request', 'use one client authentication method');
@@ -176,6 +181,27 @@ async function authenticate(options: AuthRoutesOptions, req: Request, body: Form
     throw new OAuthError('invalid_client', 'client authentication failed');
   }
   return client;
+}
+
+/** RFC 7521 §4.2 and RFC 7523 §3: every refusal is `400 invalid_client`, its reason audited only. */
+async function assertedClient(options: AuthRoutesOptions, req: Request, body: Form): Promise<ClientConfig> {
+  if (req.headers.authorization !== undefined || body.client_secret !== undefined) {
+    throw new OAuthError('invalid_request', 'use one client authentication method');
+  }
+  const refuse = (reason: string, clientId?: string): never => {
+    options.audit.record({ type: 'client_auth_failed', clientId, address: clientAddress(req), reason });
+    throw new OAuthError('invalid_client', 'client authentication failed', 400);
+  };
+  if (body.client_assertion_type !== ASSERTION_TYPE || body.client_assertion === undefined) {
+    return refuse('unsupported client_assertion_type or no client_assertion', body.client_id);
+  }
+  const result = await options.service.authenticateAssertion(body.client_assertion);
+  if (!result.ok) return refuse(result.reason, result.clientId);
+  // RFC 7521 §4.2: a client_id sent along must name the client the assertion is about.
+  if (body.client_id !== undefined && body.client_id !== result.client.clientId) {
+    return refuse('client_id differs from the assertion', body.client_id);
+  }
+  return result.client;
 }
 
 function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {

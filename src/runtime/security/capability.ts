@@ -1,5 +1,5 @@
-import { AUTH_PATHS } from './auth-routes';
 import type { SecurityConfig } from './config';
+import { AUTH_PATHS } from './endpoints';
 
 /**
  * The `rest.security` element of the CapabilityStatement (Conformance on DSTU2): the SMART-on-FHIR

@@ -1,4 +1,5 @@
 import { SecurityConfigError } from './errors';
+import type { JWK } from './jose';
 import type { SigningAlgorithm } from './keys';
 import { isSecretHash } from './secrets';
 
@@ -11,8 +12,15 @@ import { isSecretHash } from './secrets';
 /** A confidential client of the built-in token service (RFC 6749 §2.1). */
 export interface ClientConfig {
   clientId: string;
-  /** scrypt hash from `hashSecret`; clients without one may use only the password grant. */
+  /** scrypt hash from `hashSecret`; clients without one (or keys) may use only the password grant. */
   secretHash?: string;
+  /**
+   * Public keys (RFC 7517 set) of a SMART Backend Services client, which authenticates with a JWT
+   * signed by its private key (`private_key_jwt`, RFC 7523) instead of a secret.
+   */
+  jwks?: { keys: JWK[] };
+  /** Where such a client publishes its key set instead (https, or http on a loopback address). */
+  jwksUrl?: string;
   /** The scopes this client may be granted (exact SMART scope strings). */
   scopes: string[];
   grantTypes?: GrantType[];
@@ -133,6 +141,8 @@ function validate(config: SecurityConfig): void {
         `${client.clientId}: secretHash is not a scrypt hash (use hashSecret)`,
       );
     }
+    const problem = clientKeysProblem(client);
+    if (problem) throw new SecurityConfigError('clients', `${client.clientId}: ${problem}`);
   }
   for (const user of config.users) {
     if (!isSecretHash(user.passwordHash)) {
@@ -142,6 +152,44 @@ function validate(config: SecurityConfig): void {
       );
     }
   }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * What is wrong with a client's keys, if anything: one authentication method per client, public
+ * keys only (a private key in the config would let anyone who reads it sign as the client), of the
+ * types RS384 and ES384 need, and a key set URL over https (SMART Backend Services), http being
+ * allowed on loopback only.
+ */
+export function clientKeysProblem(
+  client: Pick<ClientConfig, 'secretHash' | 'jwks' | 'jwksUrl'>,
+): string | undefined {
+  const methods = [client.secretHash, client.jwks, client.jwksUrl].filter((item) => item !== undefined);
+  if (methods.length > 1) return 'give one of secretHash, jwks and jwksUrl';
+  if (client.jwks !== undefined) {
+    const keys = (client.jwks as { keys?: unknown }).keys;
+    if (!Array.isArray(keys) || keys.length === 0) return 'jwks must be a key set: {"keys": [...]}';
+    for (const key of keys as Record<string, unknown>[]) {
+      if (typeof key !== 'object' || key === null) return 'jwks holds something that is not a key';
+      if ('d' in key || 'p' in key || 'k' in key) return 'jwks must hold public keys only';
+      if (key.kty !== 'RSA' && !(key.kty === 'EC' && key.crv === 'P-384')) {
+        return 'jwks keys must be RSA (RS384) or EC P-384 (ES384)';
+      }
+    }
+  }
+  if (client.jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(client.jwksUrl);
+    } catch {
+      return `jwksUrl is not a URL: ${client.jwksUrl}`;
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+      return 'jwksUrl must be https (http only on a loopback address)';
+    }
+  }
+  return undefined;
 }
 
 function validateExternal(external: ExternalIssuerConfig | undefined): void {

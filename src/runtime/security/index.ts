@@ -65,7 +65,9 @@ export async function createSecurity(
       issuer: config.issuer,
       audience: config.audience,
       typ: 'at+jwt',
-      clockSkewSeconds: config.clockSkewSeconds,
+      // Our own tokens are checked against the clock that signed them: no leeway, so that they are
+      // accepted until their `exp` and not one second longer. `clockSkewSeconds` is for other clocks.
+      clockSkewSeconds: 0,
     };
     verifier = new BuiltinVerifier({ check, store, audit, now });
     tokenService = new TokenService({ config, key, store, audit, verifier, now });

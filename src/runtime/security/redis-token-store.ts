@@ -307,6 +307,13 @@ export class RedisTokenStore implements TokenStore {
     return { count: Number(count), resetAt: Number(resetAt) };
   }
 
+  /** One SET NX with the use's lifetime as TTL: atomic across instances, forgotten by Redis itself. */
+  async useJti(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+    const ttlMs = Math.max(1, expiresAt * 1000 - now) + GRACE_SECONDS * 1000;
+    const key = this.key('jti', `${issuer.length}:${issuer}:${jti}`);
+    return (await this.call(() => this.client.set(key, '1', 'PX', ttlMs, 'NX'))) === 'OK';
+  }
+
   /** The same rule as the embedded store: tokens, revocations, bindings by second; blocks, counters by ms. */
   async purgeExpired(now: number): Promise<number> {
     const seconds = Math.floor(now / 1000);

@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS blocks (
   address TEXT PRIMARY KEY,
   until_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS used_jtis (
+  key TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counters (
   key TEXT PRIMARY KEY,
   reset_at INTEGER NOT NULL,
@@ -132,6 +136,11 @@ export class SqliteTokenStore implements TokenStore {
            reset_at = CASE WHEN reset_at <= @now THEN @resetAt ELSE reset_at END
          RETURNING count, reset_at`,
       ),
+      // A jti whose earlier use has expired may be recorded again; a live one is left alone (no change).
+      useJti: db.prepare(
+        'INSERT INTO used_jtis (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at < ?',
+      ),
+      purgeUsedJtis: db.prepare('DELETE FROM used_jtis WHERE expires_at < ?'),
       purgeIssued: db.prepare('DELETE FROM issued WHERE expires_at < ?'),
       purgeRevoked: db.prepare('DELETE FROM revoked WHERE expires_at < ?'),
       purgeBindings: db.prepare('DELETE FROM bindings WHERE expires_at < ?'),
@@ -216,6 +225,13 @@ export class SqliteTokenStore implements TokenStore {
     });
   }
 
+  async useJti(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.guarded(() => {
+      const key = `${issuer.length}:${issuer}:${jti}`;
+      return this.statements.useJti.run(key, expiresAt, Math.floor(now / 1000)).changes === 1;
+    });
+  }
+
   async purgeExpired(now: number): Promise<number> {
     return this.writing(() => {
       const s = this.statements;
@@ -225,6 +241,7 @@ export class SqliteTokenStore implements TokenStore {
           s.purgeIssued.run(seconds).changes +
           s.purgeRevoked.run(seconds).changes +
           s.purgeBindings.run(seconds).changes +
+          s.purgeUsedJtis.run(seconds).changes +
           s.purgeBlocks.run(now).changes +
           s.purgeCounters.run(now).changes,
       );

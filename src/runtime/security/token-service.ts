@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit';
+import { type AssertionResult, ClientAssertionVerifier, isAssertionClient } from './client-assertion';
 import type { ClientConfig, SecurityConfig, UserConfig } from './config';
+import { tokenEndpointOf } from './endpoints';
 import { fingerprintOf, matchesFingerprint } from './fingerprint';
 import { loadJose } from './jose';
 import type { SigningKey } from './keys';
+import { grantRequested } from './scope-grant';
 import { verifySecret } from './secrets';
 import type { TokenStore } from './token-store';
 import { type TokenVerifier, unverifiedJti } from './verifier';
@@ -23,13 +26,14 @@ export class OAuthError extends Error {
       | 'unsupported_grant_type'
       | 'invalid_scope',
     readonly description: string,
+    /**
+     * RFC 6749 §5.2: 401 for a client that authenticated through the Authorization header (the
+     * default for invalid_client), 400 otherwise (a signed assertion in the body, RFC 7521 §4.2.1).
+     */
+    readonly status: number = error === 'invalid_client' ? 401 : 400,
   ) {
     super(description);
     this.name = 'OAuthError';
-  }
-
-  get status(): number {
-    return this.error === 'invalid_client' ? 401 : 400;
   }
 }
 
@@ -81,15 +85,34 @@ export class TokenService {
   private readonly users: Map<string, UserConfig>;
   private readonly now: () => number;
 
+  private readonly assertions: ClientAssertionVerifier;
+
   constructor(private readonly options: TokenServiceOptions) {
     this.clients = new Map(options.config.clients.map((client) => [client.clientId, client]));
     this.users = new Map(options.config.users.map((user) => [user.username, user]));
     this.now = options.now ?? Date.now;
+    this.assertions = new ClientAssertionVerifier({
+      clients: this.clients,
+      tokenEndpoint: tokenEndpointOf(options.config),
+      clockSkewSeconds: options.config.clockSkewSeconds,
+      store: options.store,
+      now: this.now,
+    });
+  }
+
+  /** Client authentication with a signed JWT (RFC 7523 §2.2, SMART Backend Services). */
+  authenticateAssertion(assertion: string): Promise<AssertionResult> {
+    return this.assertions.verify(assertion);
   }
 
   /** Client authentication (RFC 6749 §2.3.1); undefined when the id or secret is wrong. */
   async authenticateClient(clientId: string, secret: string | undefined): Promise<ClientConfig | undefined> {
     const client = this.clients.get(clientId);
+    // A client registered with keys proves itself with an assertion only, never by its id alone.
+    if (client && isAssertionClient(client)) {
+      await verifySecret(secret ?? '', DUMMY_HASH);
+      return undefined;
+    }
     if (!client?.secretHash) {
       await verifySecret(secret ?? '', DUMMY_HASH);
       // A public client identifies itself without a secret (RFC 6749 §2.1); it may only use the password grant.
@@ -104,7 +127,7 @@ export class TokenService {
     scope: string | undefined,
     address: string,
   ): Promise<TokenResponse> {
-    if (!client.secretHash || !allowsGrant(client, 'client_credentials')) {
+    if (!isConfidential(client) || !allowsGrant(client, 'client_credentials')) {
       throw new OAuthError('unsupported_grant_type', 'this client may not use client_credentials');
     }
     const scopes = grantScopes(scope, client.scopes, client.patient);
@@ -211,14 +234,20 @@ export class TokenService {
   }
 }
 
+/** A client that proves who it is: with a secret, or with a key (RFC 6749 §2.1). */
+function isConfidential(client: ClientConfig): boolean {
+  return client.secretHash !== undefined || isAssertionClient(client);
+}
+
 function allowsGrant(client: ClientConfig, grant: 'client_credentials' | 'password'): boolean {
-  const grants = client.grantTypes ?? (client.secretHash ? ['client_credentials'] : ['password']);
+  const grants = client.grantTypes ?? (isConfidential(client) ? ['client_credentials'] : ['password']);
   return grants.includes(grant);
 }
 
 /**
- * RFC 6749 §3.3: the requested scopes must each be allowed (exact strings); no request means all
- * allowed ones. `patient/` scopes need a patient in context, so they are dropped without one.
+ * RFC 6749 §3.3: the requested scopes a registered one covers (`grantRequested`); no request means
+ * all registered ones. `patient/` scopes need a patient in context, so they are dropped without one.
+ * Only a request of which nothing can be granted is refused.
  */
 function grantScopes(
   requested: string | undefined,
@@ -226,12 +255,10 @@ function grantScopes(
   patient: string | undefined,
 ): string[] {
   const usable = allowed.filter((scope) => patient !== undefined || !scope.startsWith('patient/'));
-  if (requested === undefined || requested.trim() === '') {
-    if (usable.length === 0) throw new OAuthError('invalid_scope', 'no scope can be granted');
-    return usable;
+  const { granted, refused } = grantRequested(requested, usable);
+  if (granted.length === 0) {
+    const detail = refused.length > 0 ? `not allowed: ${refused.join(' ')}` : 'no scope can be granted';
+    throw new OAuthError('invalid_scope', detail);
   }
-  const wanted = [...new Set(requested.split(' ').filter((scope) => scope.length > 0))];
-  const refused = wanted.filter((scope) => !usable.includes(scope));
-  if (refused.length > 0) throw new OAuthError('invalid_scope', `not allowed: ${refused.join(' ')}`);
-  return wanted;
+  return granted;
 }

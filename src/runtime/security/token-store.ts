@@ -85,7 +85,14 @@ export interface TokenStore {
   blockedUntil(address: string, now: number): Promise<number | undefined>;
   /** Counts one event under `key` in a fixed window of `windowMs` starting at its first event. */
   increment(key: string, windowMs: number, now: number): Promise<CounterValue>;
-  /** Deletes what can no longer matter: expired tokens, revocations, bindings, blocks and counters. */
+  /**
+   * Records that `jti` was used by `issuer` (a client's signed assertion, RFC 7523 §3 item 7) and
+   * returns true the first time; false when it was used before and `expiresAt` (epoch seconds) of
+   * that use has not passed, which is a replay. Kept here, not in memory, so that a replay to
+   * another instance is refused too.
+   */
+  useJti(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Deletes what can no longer matter: expired tokens, revocations, bindings, blocks, counters, used jtis. */
   purgeExpired(now: number): Promise<number>;
   /** Resolves when the store answers (readiness checks); rejects with TokenStoreUnavailableError otherwise. */
   ping(): Promise<void>;

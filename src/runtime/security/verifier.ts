@@ -66,7 +66,8 @@ export class VerifiedTokenCache {
       this.entries.delete(token);
       return undefined;
     }
-    if (now / 1000 > entry.claims.exp + skewSeconds) return { ok: false, reason: 'expired' };
+    // Expired from the second `exp` names on, as jose decides (RFC 7519 §4.1.4: "on or after").
+    if (now / 1000 >= entry.claims.exp + skewSeconds) return { ok: false, reason: 'expired' };
     return { ok: true, claims: entry.claims };
   }
 
