@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,6 +70,12 @@ describe('client:add with public keys', () => {
     await assert.rejects(
       addClient(configFile, { ...request, jwksFile: path.join(dir, 'p256.json') }),
       /P-384/,
+    );
+    const { publicKey: small } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    writeFileSync(path.join(dir, 'rsa1024.json'), JSON.stringify(small.export({ format: 'jwk' })));
+    await assert.rejects(
+      addClient(configFile, { ...request, jwksFile: path.join(dir, 'rsa1024.json') }),
+      /at least 2048 bits/,
     );
     await assert.rejects(
       addClient(configFile, { ...request, jwksUrl: 'http://keys.example.com/jwks' }),

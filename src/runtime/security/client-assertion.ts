@@ -124,7 +124,9 @@ function refusal(error: unknown): string {
     case 'ERR_JWKS_TIMEOUT':
       return 'key set unavailable';
     case undefined:
-      return 'key set unavailable';
+      // Not a jose error: the key set URL could not be fetched, or the key cannot verify (jose throws
+      // a TypeError for an RSA key under 2048 bits). The message tells which, in the audit log only.
+      return `key set unavailable or key unusable: ${String((error as Error)?.message ?? error).slice(0, 200)}`;
     default:
       return `assertion invalid (${code})`;
   }

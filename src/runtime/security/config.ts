@@ -176,6 +176,11 @@ export function clientKeysProblem(
       if (key.kty !== 'RSA' && !(key.kty === 'EC' && key.crv === 'P-384')) {
         return 'jwks keys must be RSA (RS384) or EC P-384 (ES384)';
       }
+      // RS384 with a modulus under 2048 bits is refused by the verifier (RFC 7518 §3.3), so such a
+      // key could never sign in: say so when it is registered, not at its first token request.
+      if (key.kty === 'RSA' && rsaModulusBits(key.n) < 2048) {
+        return 'jwks RSA keys must have a modulus of at least 2048 bits';
+      }
     }
   }
   if (client.jwksUrl !== undefined) {
@@ -190,6 +195,10 @@ export function clientKeysProblem(
     }
   }
   return undefined;
+}
+
+function rsaModulusBits(n: unknown): number {
+  return typeof n === 'string' ? Buffer.from(n, 'base64url').length * 8 : 0;
 }
 
 function validateExternal(external: ExternalIssuerConfig | undefined): void {
