@@ -12,7 +12,7 @@ export interface PostgresStatement {
   args: unknown[];
 }
 
-const KEY_COLUMNS = ['v', 'resource_type', 'id', 'param', 'grp'];
+const KEY_COLUMNS = ['resource_type', 'id', 'param', 'grp'];
 
 export function indexStatement(resourceType: string, id: string, rows: IndexRow[]): PostgresStatement {
   const args: unknown[] = [resourceType, id];
