@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { IndexRow as ExtractedRow } from '../index/entries';
-import { createEvaluator, type Evaluate } from '../index/evaluate';
+import { createCompiledEvaluator, type Evaluate } from '../index/evaluate';
 import { type ExtractProblem, extractParam, identifierParam } from '../index/extract';
 import { type FhirVersion, lookupTable, type SearchParamDef, type SearchTables } from '../table';
 import { identifierKey, indexKey } from './keys';
@@ -46,8 +46,17 @@ export function createSearchIndexer(options: IndexerOptions): IndexHook {
       statements = prepareStatements(db);
       prepared.set(db, statements);
     }
-    for (const remove of statements.remove) remove.run(write.resourceType, write.id);
-    for (const row of rowsOf(write)) statements.insert[row.kind].run(...row.values);
+    // A created resource has no rows yet (a deletion removed those of an earlier one with its id).
+    if (write.kind !== 'create') {
+      for (const remove of statements.remove) remove.run(write.resourceType, write.id);
+    }
+    const byKind = new Map<IndexKind, IndexRow[]>();
+    for (const row of rowsOf(write)) {
+      const rows = byKind.get(row.kind);
+      if (rows) rows.push(row);
+      else byKind.set(row.kind, [row]);
+    }
+    for (const [kind, rows] of byKind) statements.insert(kind, rows);
   };
 }
 
@@ -61,7 +70,7 @@ export function createIndexRows(options: IndexerOptions): IndexRowsOf {
   const evaluatorOf = (version: FhirVersion) => {
     let evaluate = evaluators.get(version);
     if (!evaluate) {
-      evaluate = createEvaluator(version);
+      evaluate = createCompiledEvaluator(version);
       evaluators.set(version, evaluate);
     }
     return evaluate;
@@ -172,21 +181,37 @@ export function createIndexTables(db: Database.Database): void {
 
 interface Statements {
   remove: Database.Statement[];
-  insert: Record<keyof typeof INDEX_TABLES, Database.Statement>;
+  insert: (kind: IndexKind, rows: IndexRow[]) => void;
 }
+
+/** Rows per INSERT: a statement call costs more than the rows it adds, so rows go in batches. */
+const BATCH = 32;
 
 function prepareStatements(db: Database.Database): Statements {
   createIndexTables(db);
-  const specs = Object.entries(INDEX_TABLES) as [keyof typeof INDEX_TABLES, IndexTableSpec][];
+  const specs = Object.entries(INDEX_TABLES) as [IndexKind, IndexTableSpec][];
   const remove = specs.map(([, spec]) =>
     db.prepare(`DELETE FROM ${spec.name} WHERE resource_type = ? AND id = ?`),
   );
-  const insert = Object.fromEntries(
-    specs.map(([kind, spec]) => {
+  const inserts = new Map<string, Database.Statement>();
+  const statement = (kind: IndexKind, count: number) => {
+    const key = `${kind} ${count}`;
+    let found = inserts.get(key);
+    if (!found) {
+      const spec = INDEX_TABLES[kind];
       const columns = ['resource_type', 'id', 'param', 'grp', ...spec.columns];
-      const sql = `INSERT INTO ${spec.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-      return [kind, db.prepare(sql)];
-    }),
-  ) as Statements['insert'];
+      const row = `(${columns.map(() => '?').join(', ')})`;
+      const values = Array.from({ length: count }, () => row).join(', ');
+      found = db.prepare(`INSERT INTO ${spec.name} (${columns.join(', ')}) VALUES ${values}`);
+      inserts.set(key, found);
+    }
+    return found;
+  };
+  const insert = (kind: IndexKind, rows: IndexRow[]) => {
+    for (let at = 0; at < rows.length; at += BATCH) {
+      const batch = rows.slice(at, at + BATCH);
+      statement(kind, batch.length).run(batch.flatMap((row) => row.values));
+    }
+  };
   return { remove, insert };
 }
