@@ -65,6 +65,14 @@ export function compilePath(expression: string, model: Model, relative: boolean)
   }
 }
 
+/**
+ * The expression with its spacing made uniform (`where(system = 'phone')` and
+ * `where(system='phone')` alike), for comparing definitions (sql/keys.ts).
+ */
+export function canonicalExpression(expression: string): string {
+  return tokenize(expression).join(' ');
+}
+
 const TOKEN = /\s*(?:([A-Za-z_][\w]*)|('(?:[^'\\]|\\.)*')|(\S))/y;
 
 function tokenize(text: string): string[] {

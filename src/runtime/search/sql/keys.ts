@@ -1,13 +1,14 @@
 /**
  * Index keys: the `param` column of the index tables. One store serves every FHIR version it mounts,
  * and the same JSON is read through each, so a resource is indexed once and is searchable through
- * every version. A parameter whose definition (type, expression, components) is the same in
- * several versions selects the same values in each, and its rows are shared under one key; a version
- * whose definition of the code differs has its own key, and its own rows. The key is derived from the
+ * every version. A parameter whose definition (type, expression up to spacing, components) is the
+ * same in several versions selects the same values in each, and its rows are shared under one key; a
+ * version whose definition of the code differs has its own key, and its own rows. The key is derived from the
  * definition alone, so the indexer and the engine agree on it whichever versions a server mounts, and
  * so does a store reopened by a server that mounts other versions.
  */
 import { createHash } from 'node:crypto';
+import { canonicalExpression } from '../index/compile';
 import type { SearchParamDef } from '../table';
 
 const keys = new WeakMap<SearchParamDef, string>();
@@ -26,8 +27,8 @@ export function indexKey(def: SearchParamDef): string {
   if (key === undefined) {
     const meaning = [
       def.type,
-      def.expression ?? null,
-      def.components.map((component) => [component.type, component.expression]),
+      def.expression === undefined ? null : canonicalExpression(def.expression),
+      def.components.map((component) => [component.type, canonicalExpression(component.expression)]),
     ];
     key = createHash('sha1').update(JSON.stringify(meaning)).digest('base64url').slice(0, 6);
     keys.set(def, key);
