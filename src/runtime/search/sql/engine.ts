@@ -22,7 +22,7 @@ import { intersectEnvelopes } from './date-span';
 import { collectIncludes, type LoadedRow } from './includes';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
 import { type Ask, type QueryFn, runAsync, runSync, type Steps } from './runner';
-import { indexSchema } from './schema';
+import { indexSchema, ownRows } from './schema';
 import { Aliases, all, type Sql, sql } from './sql';
 
 export interface EngineOptions {
@@ -281,7 +281,7 @@ function oneRowOrEach(
       const e = context.aliases.take('e');
       const condition = match.condition(e);
       return {
-        text: `EXISTS (SELECT 1 FROM ${table} ${e} INDEXED BY ${table}_own WHERE ${e}.resource_type = ${m}.resource_type AND ${e}.id = ${m}.id AND ${e}.param = ${m}.param AND (${condition.text}))`,
+        text: `EXISTS (SELECT 1 FROM ${table} ${e} INDEXED BY ${ownRows(table)} WHERE ${e}.resource_type = ${m}.resource_type AND ${e}.id = ${m}.id AND ${e}.param = ${m}.param AND (${condition.text}))`,
         args: condition.args,
       };
     }),

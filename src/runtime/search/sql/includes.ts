@@ -8,6 +8,7 @@ import type { IncludeDirective, SearchQuery } from '../../contracts';
 import { type FhirVersion, lookupParam, lookupTable, type SearchTables } from '../table';
 import { indexKey } from './keys';
 import type { Steps } from './runner';
+import { ownRows } from './schema';
 
 /**
  * A resource as read from the `resources` table: its stored JSON as the driver hands it over (text
@@ -83,7 +84,7 @@ function paramsOf(directive: IncludeDirective, options: IncludeOptions): string 
 // Quoted "resourceType": PostgreSQL folds unquoted names to lower case.
 function* forward(directive: IncludeDirective, from: Key[], options: IncludeOptions): Steps<Key[]> {
   const rows = yield {
-    text: `SELECT DISTINCT target_type AS "resourceType", target_id AS id FROM search_reference INDEXED BY search_reference_own
+    text: `SELECT DISTINCT target_type AS "resourceType", target_id AS id FROM search_reference INDEXED BY ${ownRows('search_reference')}
        WHERE resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
        AND target_type IS NOT NULL AND target_id IS NOT NULL AND (CAST(? AS TEXT) IS NULL OR target_type = ?)`,
     args: [

@@ -28,7 +28,7 @@ export interface IndexerOptions {
 
 export type IndexHook = (write: IndexedWrite, db: Database.Database) => void;
 
-/** One index row: its table's kind, and the values of `resource_type, id, param, grp` and the table's columns. */
+/** One index row: its table's kind, and the values of `resource_type, id, param, n, grp` and the table's columns. */
 export interface IndexRow {
   kind: IndexKind;
   values: (string | number | null)[];
@@ -87,6 +87,8 @@ export function createIndexRows(options: IndexerOptions): IndexRowsOf {
   return (write) => {
     const out: IndexRow[] = [];
     if (write.kind === 'delete' || write.resource === undefined) return out;
+    // `n` numbers a write's rows in each table: with the resource and parameter, the rows' key.
+    const numbered: Record<string, number> = {};
     for (const { version, def, key } of planOf(write.resourceType)) {
       let rows: ExtractedRow[];
       try {
@@ -98,12 +100,15 @@ export function createIndexRows(options: IndexerOptions): IndexRowsOf {
       }
       for (const row of rows) {
         const spec: IndexTableSpec = INDEX_TABLES[row.entry.kind];
+        const n = (numbered[row.entry.kind] ?? -1) + 1;
+        numbered[row.entry.kind] = n;
         out.push({
           kind: row.entry.kind,
           values: [
             write.resourceType,
             write.id,
             rowKey(def, key, row.param),
+            n,
             row.group,
             ...spec.values(row.entry),
           ],
@@ -199,7 +204,7 @@ function prepareStatements(db: Database.Database): Statements {
     let found = inserts.get(key);
     if (!found) {
       const spec = INDEX_TABLES[kind];
-      const columns = ['resource_type', 'id', 'param', 'grp', ...spec.columns];
+      const columns = ['resource_type', 'id', 'param', 'n', 'grp', ...spec.columns];
       const row = `(${columns.map(() => '?').join(', ')})`;
       const values = Array.from({ length: count }, () => row).join(', ');
       found = db.prepare(`INSERT INTO ${spec.name} (${columns.join(', ')}) VALUES ${values}`);

@@ -10,7 +10,7 @@ import { lookupParam, lookupTable } from '../table';
 import type { ConditionContext } from './conditions';
 import { indexKey } from './keys';
 import { SearchUnsupportedError } from './match';
-import { INDEX_TABLES } from './schema';
+import { INDEX_TABLES, ownRows } from './schema';
 import { any, type Sql, sql } from './sql';
 
 const NUMERIC_LAST = 8.9e15;
@@ -48,7 +48,7 @@ function sortExpression(key: SortKey, resourceType: string, owner: string, conte
   const s = context.aliases.take('s');
   return sql(
     // INDEXED BY: without it SQLite walks every row of the parameter (the lookup index) for each resource.
-    `COALESCE((SELECT ${pick}(${s}.${chosen}) FROM ${spec.name} ${s} INDEXED BY ${spec.name}_own WHERE ${s}.resource_type = ? AND ${s}.id = ${owner}.id AND ${s}.param = ?), ?)`,
+    `COALESCE((SELECT ${pick}(${s}.${chosen}) FROM ${spec.name} ${s} INDEXED BY ${ownRows(spec.name)} WHERE ${s}.resource_type = ? AND ${s}.id = ${owner}.id AND ${s}.param = ?), ?)`,
     resourceType,
     indexKey(def),
     last,

@@ -1,8 +1,14 @@
 /**
  * Index tables of the embedded store, beside its `resources` table (store/schema.ts) and keyed like
  * it by `(resource_type, id)`. One table per kind of value; `param` is the parameter's index key
- * (keys.ts: one set of rows for the versions whose definitions agree); `grp` ties the components of
- * one composite node together.
+ * (keys.ts: one set of rows for the versions whose definitions agree); `n` numbers a resource's rows
+ * in a table (the rows' key, with the resource and the parameter); `grp` ties the components of one
+ * composite node together.
+ *
+ * Every index here is read by a search's plan (EXPLAIN QUERY PLAN over the search tests) or named by
+ * its `INDEXED BY`: `_find` by parameter searches, chains and counts, `_multi` by
+ * repeated parameters and counts, `search_reference_target` by `_revinclude`,
+ * `search_date_upper`/`_span` and `search_quantity_high` by ranges (date-span.ts).
  */
 import type { IndexEntry } from '../index/entries';
 
@@ -90,15 +96,25 @@ export function indexSchema(dialect: 'sqlite' | 'postgres' = 'sqlite'): string {
   const statements: string[] = [OLD_LAYOUT[dialect]];
   for (const [kind, spec] of Object.entries(INDEX_TABLES) as [IndexKind, IndexTableSpec][]) {
     const columns = spec.columns.map((column) => `${column} ${isNumeric(kind, column) ? real : text}`);
+    const keyed = `resource_type ${text} NOT NULL, id ${text} NOT NULL, param ${text} NOT NULL, n INTEGER NOT NULL, grp INTEGER NOT NULL, ${columns.join(', ')}`;
     statements.push(
-      `CREATE TABLE IF NOT EXISTS ${spec.name} (resource_type ${text} NOT NULL, id ${text} NOT NULL, param ${text} NOT NULL, grp INTEGER NOT NULL, ${columns.join(', ')});`,
+      // SQLite keeps the rows in the order of their resource (WITHOUT ROWID, keyed by resource, parameter
+      // and row number `n`): the delete on each write (resource_type, id) and the per-resource sort
+      // keys read them in place, with no index of their own, which would hold every row once more.
+      // PostgreSQL has no such tables: an index does it there.
+      dialect === 'sqlite'
+        ? `CREATE TABLE IF NOT EXISTS ${spec.name} (${keyed}, PRIMARY KEY (resource_type, id, param, n)) WITHOUT ROWID;`
+        : `CREATE TABLE IF NOT EXISTS ${spec.name} (${keyed});`,
       ...REPLACED.map((suffix) => `DROP INDEX IF EXISTS ${spec.name}_${suffix};`),
       // Covering: a parameter's id set (and COUNT over it) is read from the index alone.
       `CREATE INDEX IF NOT EXISTS ${spec.name}_find ON ${spec.name} (resource_type, param, ${LOOKUP[kind]}, ${COVERED[kind]}, id);`,
-      // Serves the delete on each write (resource_type, id) and the per-resource sort keys, which it covers.
       // The resources with several rows for a parameter, a small set (sql/engine.ts `sameParam`).
       `CREATE INDEX IF NOT EXISTS ${spec.name}_multi ON ${spec.name} (resource_type, param, id) WHERE grp = 1;`,
-      `CREATE INDEX IF NOT EXISTS ${spec.name}_own ON ${spec.name} (resource_type, id, param, ${sortColumnsOf(kind)});`,
+      ...(dialect === 'postgres'
+        ? [
+            `CREATE INDEX IF NOT EXISTS ${spec.name}_own ON ${spec.name} (resource_type, id, param, ${sortColumnsOf(kind)});`,
+          ]
+        : []),
     );
   }
   statements.push(
@@ -116,19 +132,26 @@ export function indexSchema(dialect: 'sqlite' | 'postgres' = 'sqlite'): string {
 const TABLE_NAMES = Object.values(INDEX_TABLES).map((spec) => spec.name);
 
 /**
- * Releases before index keys kept one set of rows per FHIR version, told apart by a `v` column: those
- * tables are dropped, and the server indexes every resource again at start (app/search.ts
- * `reindexIfStale`, whose fingerprint changes with the index format). SQLite has no conditional DDL;
- * `createIndexTables` asks first.
+ * The SQLite name of a table's rows in resource order (its primary key), for `INDEXED BY`: SQLite
+ * without statistics would otherwise read a parameter's rows through `_find`. The runner drops
+ * `INDEXED BY` for PostgreSQL, which reads its `_own` index.
+ */
+export const ownRows = (table: string): string => `sqlite_autoindex_${table}_1`;
+
+/**
+ * Releases before index keys kept one set of rows per FHIR version, told apart by a `v` column, in
+ * tables without the row number `n`: those tables are dropped, and the server indexes every resource
+ * again at start (app/search.ts `reindexIfStale`, whose fingerprint changes with the index format).
+ * SQLite has no conditional DDL; `createIndexTables` asks first.
  */
 const OLD_LAYOUT = {
   sqlite: '',
-  postgres: `DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'search_string' AND column_name = 'v') THEN DROP TABLE IF EXISTS ${TABLE_NAMES.join(', ')}; END IF; END $$;`,
+  postgres: `DO $$ BEGIN IF to_regclass('search_string') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'search_string' AND column_name = 'n') THEN DROP TABLE IF EXISTS ${TABLE_NAMES.join(', ')}; END IF; END $$;`,
 };
 
 /** SQLite: whether the index tables have the layout of releases before index keys (see `OLD_LAYOUT`). */
 export function oldLayoutDrops(columnsOfStringTable: readonly string[]): string | undefined {
-  if (!columnsOfStringTable.includes('v')) return undefined;
+  if (columnsOfStringTable.length === 0 || columnsOfStringTable.includes('n')) return undefined;
   return TABLE_NAMES.map((name) => `DROP TABLE IF EXISTS ${name};`).join('\n');
 }
 
