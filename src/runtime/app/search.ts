@@ -55,8 +55,12 @@ export function readSearchSettings(section: unknown): SearchSettings {
   return settings;
 }
 
-/** Changes when index rows are written differently: 2 numbers a parameter's rows in `grp`. */
-const INDEX_FORMAT = 2;
+/**
+ * Changes when index rows are written differently: 2 numbers a parameter's rows in `grp`; 4 indexes
+ * each resource once for every version, under index keys (search/sql/keys.ts), one row per value,
+ * numbered in `n`.
+ */
+const INDEX_FORMAT = 4;
 
 export function wireSearch(versions: VersionModule[], settings: SearchSettings): SearchWiring {
   const tables: Partial<Record<FhirVersion, SearchTables>> = {};

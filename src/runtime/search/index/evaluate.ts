@@ -6,6 +6,7 @@
 import type * as FhirPath from 'fhirpath';
 import type { Model } from 'fhirpath';
 import type { FhirVersion } from '../table';
+import { type CompiledPath, compilePath } from './compile';
 
 interface Loaded {
   fhirpath: typeof FhirPath;
@@ -13,6 +14,23 @@ interface Loaded {
 }
 
 let loaded: Loaded | undefined;
+const modelsLoaded = new Map<FhirVersion, Model>();
+
+const MODEL_MODULES: Record<FhirVersion, string> = {
+  dstu2: 'fhirpath/fhir-context/dstu2',
+  stu3: 'fhirpath/fhir-context/stu3',
+  r4: 'fhirpath/fhir-context/r4',
+};
+
+/** The version's model alone (path→type maps), which compiled extraction reads without the engine. */
+function modelOf(version: FhirVersion): Model {
+  let model = modelsLoaded.get(version);
+  if (!model) {
+    model = require(MODEL_MODULES[version]) as Model;
+    modelsLoaded.set(version, model);
+  }
+  return model;
+}
 
 /**
  * `fhirpath` and its models take a few hundred milliseconds to load, and a server needs them only
@@ -21,11 +39,7 @@ let loaded: Loaded | undefined;
 function load(): Loaded {
   loaded ??= {
     fhirpath: require('fhirpath') as typeof FhirPath,
-    models: {
-      dstu2: require('fhirpath/fhir-context/dstu2') as Model,
-      stu3: require('fhirpath/fhir-context/stu3') as Model,
-      r4: require('fhirpath/fhir-context/r4') as Model,
-    },
+    models: { dstu2: modelOf('dstu2'), stu3: modelOf('stu3'), r4: modelOf('r4') },
   };
   return loaded;
 }
@@ -71,11 +85,38 @@ export function createEvaluator(version: FhirVersion): Evaluate {
   };
 }
 
+/**
+ * What the indexer evaluates with: each expression compiled once to a function over the JSON
+ * (compile.ts) when it is a path the compiler handles, the FHIRPath engine otherwise; the engine is
+ * loaded only if some expression needs it.
+ */
+export function createCompiledEvaluator(version: FhirVersion): Evaluate {
+  let engine: Evaluate | undefined;
+  const compiled = new Map<string, CompiledPath | null>();
+  return (input, expression, base, root) => {
+    const key = `${base ?? ''}\u0000${expression}`;
+    let path = compiled.get(key);
+    if (path === undefined) {
+      path = compilePath(expression, modelOf(version), base !== undefined) ?? null;
+      compiled.set(key, path);
+    }
+    const nodes = path?.(input, base);
+    if (nodes !== undefined) return nodes;
+    engine ??= createEvaluator(version);
+    return engine(input, expression, base, root);
+  };
+}
+
+/** Whether `expression` compiles (compile.ts), or is left to the FHIRPath engine. */
+export function compiles(version: FhirVersion, expression: string, relative = false): boolean {
+  return compilePath(expression, modelOf(version), relative) !== undefined;
+}
+
 function toSelectedNode(result: unknown): SelectedNode {
   if (result !== null && typeof result === 'object' && 'data' in result) {
     const node = result as ResourceNodeLike;
     const type = node.getTypeInfo?.()?.name;
-    const selected: SelectedNode = { value: node.data };
+    const selected: SelectedNode = { value: plainData(node.data) };
     if (type) selected.type = type;
     if (typeof node.path === 'string') selected.path = node.path;
     return selected;
@@ -83,6 +124,17 @@ function toSelectedNode(result: unknown): SelectedNode {
   // Plain results of functions (`exists()`, comparisons) and FHIRPath system types.
   const value = load().fhirpath.resolveInternalTypes(result);
   return { value };
+}
+
+/**
+ * The engine wraps some numbers (DSTU2's positiveInt `Coverage.dependent`) in its own decimal type;
+ * the index wants the number the JSON holds.
+ */
+function plainData(data: unknown): unknown {
+  if (typeof data === 'object' && data !== null && 'asStr' in data && 'value' in data) {
+    return (data as { value: unknown }).value;
+  }
+  return data;
 }
 
 /**

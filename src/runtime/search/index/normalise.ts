@@ -21,11 +21,7 @@ const list = (value: unknown): unknown[] =>
 export function normalise(type: SearchParamType, node: SelectedNode): IndexEntry[] {
   switch (type) {
     case 'string':
-      return stringParts(node.value).map((part) => ({
-        kind: 'string',
-        folded: foldString(part),
-        exact: part,
-      }));
+      return stringParts(node.value).map((part) => ({ kind: 'string', folded: folded(part), exact: part }));
     case 'token':
       return tokens(node);
     case 'date':
@@ -80,9 +76,25 @@ function token(fields: Partial<TokenEntry>): TokenEntry {
   };
 }
 
-const folded = (value: unknown): string | null => {
+/**
+ * Folding (Unicode decomposition and a regular expression) is the dearest step of string values, and
+ * a resource repeats its strings across parameters (`name`, `family`, `given`): each is folded once,
+ * from a bounded cache shared by the writes.
+ */
+const foldings = new Map<string, string>();
+function folded(value: string): string {
+  let done = foldings.get(value);
+  if (done === undefined) {
+    done = foldString(value);
+    if (foldings.size >= 10_000) foldings.clear();
+    foldings.set(value, done);
+  }
+  return done;
+}
+
+const foldedText = (value: unknown): string | null => {
   const found = text(value);
-  return found === null ? null : foldString(found);
+  return found === null ? null : folded(found);
 };
 
 function tokens(node: SelectedNode): TokenEntry[] {
@@ -93,7 +105,7 @@ function tokens(node: SelectedNode): TokenEntry[] {
   if (!isObject(value)) return [];
   if (type === 'ContactPoint') return text(value.value) ? [token({ code: text(value.value) })] : [];
   if (type === 'Identifier' || (type === undefined && 'value' in value && !('code' in value))) {
-    const typeText = isObject(value.type) ? folded(value.type.text) : null;
+    const typeText = isObject(value.type) ? foldedText(value.type.text) : null;
     const typeCodings = isObject(value.type) ? list(value.type.coding).filter(isObject) : [];
     const base = { system: text(value.system), code: text(value.value), text: typeText };
     if (typeCodings.length === 0) return [token(base)];
@@ -102,17 +114,17 @@ function tokens(node: SelectedNode): TokenEntry[] {
     );
   }
   if ('coding' in value || (type === 'CodeableConcept' && 'text' in value)) {
-    const conceptText = folded(value.text);
+    const conceptText = foldedText(value.text);
     const codings = list(value.coding).filter(isObject);
     // Each coding with its display, and the concept's own text as a row of its own, so that `:text`
     // finds either (search.html#modifiers: CodeableConcept.text and Coding.display).
     const entries = codings.map((coding) =>
-      token({ system: text(coding.system), code: text(coding.code), text: folded(coding.display) }),
+      token({ system: text(coding.system), code: text(coding.code), text: foldedText(coding.display) }),
     );
     return conceptText === null ? entries : [...entries, token({ text: conceptText })];
   }
   if ('code' in value || 'system' in value) {
-    return [token({ system: text(value.system), code: text(value.code), text: folded(value.display) })];
+    return [token({ system: text(value.system), code: text(value.code), text: foldedText(value.display) })];
   }
   return [];
 }

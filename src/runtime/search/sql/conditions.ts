@@ -7,10 +7,10 @@
  * that are not deleted (the indexer removes them on delete).
  */
 import type { SearchParam } from '../../contracts';
-import { componentParam, identifierParam } from '../index/extract';
 import { type FhirVersion, lookupParam, lookupTable, type SearchParamDef, type SearchTables } from '../table';
 import type { TypedValue } from '../types';
 import { dateRows, type Envelope, envelopeOfValues } from './date-span';
+import { componentKey, identifierKey, indexKey } from './keys';
 import { type MatchContext, SearchUnsupportedError, valueMatch } from './match';
 import { INDEX_TABLES } from './schema';
 import { type Aliases, all, any, type Sql, sql } from './sql';
@@ -66,7 +66,7 @@ export interface IdSet {
   rowsOf?: ParamRows;
 }
 
-/** The index rows of one parameter: its table and `(v, resource_type, param)`. */
+/** The index rows of one parameter: its table and `(resource_type, param)`. */
 export interface ParamRows {
   table: string;
   keys: unknown[];
@@ -109,13 +109,13 @@ function unpinnedIdSet(param: SearchParam, resourceType: string, context: Condit
   if (def.type === 'composite') return { ids: composite(def, values, resourceType, context), negate: false };
   if (param.modifier === 'not')
     return {
-      ids: rows(def, def.code, resourceType, matches(def, values, undefined, context), context),
+      ids: rows(def, indexKey(def), resourceType, matches(def, values, undefined, context), context),
       negate: true,
     };
   if (def.type === 'reference' && param.modifier === 'identifier') {
     const match = (t: string) => any(values.map((v) => valueMatch(v, t, { param: def.code })));
     return {
-      ids: rowsIn(INDEX_TABLES.token.name, identifierParam(def.code), resourceType, match, context),
+      ids: rowsIn(INDEX_TABLES.token.name, identifierKey(def), resourceType, match, context),
       negate: false,
     };
   }
@@ -129,18 +129,21 @@ function unpinnedIdSet(param: SearchParam, resourceType: string, context: Condit
     // https://hl7.org/fhir/R4/search.html#token: `:in` matches codes in the ValueSet, `:not-in` the
     // resources that `:in` does not match (as `:not` negates a plain match).
     const match = inValueSets(def.code, values, context);
-    return { ids: rows(def, def.code, resourceType, match, context), negate: param.modifier === 'not-in' };
+    return {
+      ids: rows(def, indexKey(def), resourceType, match, context),
+      negate: param.modifier === 'not-in',
+    };
   }
   if (def.type === 'token' && (param.modifier === 'above' || param.modifier === 'below')) {
     const match = subsumes(def.code, values, param.modifier, context);
-    return { ids: rows(def, def.code, resourceType, match, context), negate: false };
+    return { ids: rows(def, indexKey(def), resourceType, match, context), negate: false };
   }
   const typeModifier =
     param.modifier !== undefined && !NON_TYPE_MODIFIERS.has(param.modifier) ? param.modifier : undefined;
   return {
     ids: rows(
       def,
-      def.code,
+      indexKey(def),
       resourceType,
       matches(def, values, param.modifier, context, typeModifier),
       context,
@@ -282,7 +285,7 @@ export function rowMatch(
   const values = param.values as TypedValue[];
   const match: RowMatch = {
     table: spec.name,
-    rowParam: def.code,
+    rowParam: indexKey(def),
     condition: matches(def, values, param.modifier, context, typeModifier),
   };
   if (def.type === 'date') match.envelope = envelopeOfValues(values);
@@ -303,7 +306,7 @@ function definition(resourceType: string, code: string, context: ConditionContex
 
 /** The index rows that say whether a parameter has a value (the first component of a composite). */
 function rowsParam(def: SearchParamDef): string {
-  return def.type === 'composite' ? componentParam(def.code, 0) : def.code;
+  return def.type === 'composite' ? componentKey(def, 0) : indexKey(def);
 }
 
 function matches(
@@ -345,7 +348,7 @@ function rowsIn(
   envelope?: Envelope,
 ): RowsSql {
   const t = context.aliases.take('t');
-  const keys = [context.version, resourceType, rowParam];
+  const keys = [resourceType, rowParam];
   return { ...indexRows(table, t, keys, condition(t), envelope), rowsOf: { table, keys } };
 }
 
@@ -357,7 +360,7 @@ const PINNED: ReadonlySet<string> = new Set<string>(
 export const readsNamedIndex = (table: string): boolean => PINNED.has(table);
 
 /**
- * `SELECT t.id FROM <table> t` over the rows of one parameter (`keys`: its `v, resource_type, param`)
+ * `SELECT t.id FROM <table> t` over the rows of one parameter (`keys`: its `resource_type, param`)
  * that meet `condition`; dates bounded on both sides take the path date-span.ts describes.
  */
 export function indexRows(
@@ -372,7 +375,7 @@ export function indexRows(
   // has no statistics, may walk `_own` in id order instead: every row of the type.
   const hint = PINNED.has(table) ? ` INDEXED BY ${table}_find` : '';
   return {
-    text: `SELECT ${t}.id AS id FROM ${table} ${t}${hint} WHERE ${t}.v = ? AND ${t}.resource_type = ? AND ${t}.param = ? AND (${condition.text})`,
+    text: `SELECT ${t}.id AS id FROM ${table} ${t}${hint} WHERE ${t}.resource_type = ? AND ${t}.param = ? AND (${condition.text})`,
     args: [...keys, ...condition.args],
   };
 }
@@ -402,13 +405,8 @@ function composite(
         index === 0
           ? `${c}.resource_type = ?`
           : `${c}.resource_type = ${first}.resource_type AND ${c}.id = ${first}.id AND ${c}.grp = ${first}.grp`;
-      where.push(`${c}.v = ? AND ${c}.param = ? AND ${sameNode} AND (${part.text})`);
-      args.push(
-        context.version,
-        componentParam(def.code, index),
-        ...(index === 0 ? [resourceType] : []),
-        ...part.args,
-      );
+      where.push(`${c}.param = ? AND ${sameNode} AND (${part.text})`);
+      args.push(componentKey(def, index), ...(index === 0 ? [resourceType] : []), ...part.args);
     });
     return { text: `SELECT ${first}.id FROM ${from.join(', ')} WHERE ${where.join(' AND ')}`, args };
   });
@@ -435,8 +433,8 @@ function chain(param: SearchParam, resourceType: string, context: ConditionConte
     ),
   );
   return {
-    text: `SELECT ${x}.id FROM search_reference ${x} WHERE ${x}.v = ? AND ${x}.resource_type = ? AND ${x}.param = ? AND (${perType.text})`,
-    args: [context.version, resourceType, def.code, ...perType.args],
+    text: `SELECT ${x}.id FROM search_reference ${x} WHERE ${x}.resource_type = ? AND ${x}.param = ? AND (${perType.text})`,
+    args: [resourceType, indexKey(def), ...perType.args],
   };
 }
 
@@ -445,8 +443,9 @@ function reverseChain(param: SearchParam, resourceType: string, context: Conditi
   const reverse = param.reverse as NonNullable<SearchParam['reverse']>;
   const x = context.aliases.take('x');
   const inner = paramCondition(reverse.param, reverse.type, `${x}.id`, context);
+  const key = indexKey(definition(reverse.type, reverse.reference, context));
   return {
-    text: `SELECT ${x}.target_id AS id FROM search_reference ${x} WHERE ${x}.v = ? AND ${x}.resource_type = ? AND ${x}.param = ? AND ${x}.target_type = ? AND (${inner.text})`,
-    args: [context.version, reverse.type, reverse.reference, resourceType, ...inner.args],
+    text: `SELECT ${x}.target_id AS id FROM search_reference ${x} WHERE ${x}.resource_type = ? AND ${x}.param = ? AND ${x}.target_type = ? AND (${inner.text})`,
+    args: [reverse.type, key, resourceType, ...inner.args],
   };
 }

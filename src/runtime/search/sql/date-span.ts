@@ -73,10 +73,10 @@ export function intersectEnvelopes(envelopes: readonly Envelope[]): Envelope {
 /**
  * `SELECT t.id FROM search_date t WHERE <the parameter's rows> AND <condition>`, over the narrow and
  * the wide rows apart when the envelope is bounded on both sides. `keys` are the parameter's
- * `(v, resource_type, param)`, the leading columns of both indexes.
+ * `(resource_type, param)`, the leading columns of both indexes.
  */
 export function dateRows(t: string, keys: unknown[], condition: Sql, envelope: Envelope | undefined): Sql {
-  const rowsOf = (alias: string) => `${alias}.v = ? AND ${alias}.resource_type = ? AND ${alias}.param = ?`;
+  const rowsOf = (alias: string) => `${alias}.resource_type = ? AND ${alias}.param = ?`;
   if (envelope?.low === undefined || envelope.high === undefined) {
     // One side at most: the index on `high` from the lower bound, or that on `low` up to the upper.
     const bound =

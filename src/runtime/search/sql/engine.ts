@@ -20,9 +20,9 @@ import {
 } from './conditions';
 import { intersectEnvelopes } from './date-span';
 import { collectIncludes, type LoadedRow } from './includes';
-import { createIndexTables } from './indexer';
 import { beyond, orderBy, type SortColumn, sortColumns } from './paging';
 import { type Ask, type QueryFn, runAsync, runSync, type Steps } from './runner';
+import { indexSchema, ownRows } from './schema';
 import { Aliases, all, type Sql, sql } from './sql';
 
 export interface EngineOptions {
@@ -86,7 +86,9 @@ export function searchStoreText(
 
 function searchSqlite(db: Database.Database, query: SearchQuery, options: EngineOptions) {
   if (!indexed.has(db)) {
-    createIndexTables(db);
+    // Only what is missing: the tables of an older layout are replaced by the indexer and the
+    // reindex at start (indexer.ts `createIndexTables`).
+    db.exec(indexSchema());
     indexed.add(db);
   }
   return runSync(db, searchSteps(query, options, 'sqlite'));
@@ -256,7 +258,7 @@ function sameParam(query: SearchQuery, context: ConditionContext): { merged: IdS
         context,
       ),
       negate: false,
-      rowsOf: { table: first.table, keys: [context.version, query.resourceType, first.rowParam] },
+      rowsOf: { table: first.table, keys: [query.resourceType, first.rowParam] },
     });
   }
   return { merged, rest };
@@ -269,8 +271,8 @@ function oneRowOrEach(
   query: SearchQuery,
   context: ConditionContext,
 ): Sql {
-  const rowsOf = (t: string) => `${t}.v = ? AND ${t}.resource_type = ? AND ${t}.param = ?`;
-  const keys = [context.version, query.resourceType, rowParam];
+  const rowsOf = (t: string) => `${t}.resource_type = ? AND ${t}.param = ?`;
+  const keys = [query.resourceType, rowParam];
   const t = context.aliases.take('t');
   const together = all(matches.map((match) => match.condition(t)));
   const m = context.aliases.take('m');
@@ -279,7 +281,7 @@ function oneRowOrEach(
       const e = context.aliases.take('e');
       const condition = match.condition(e);
       return {
-        text: `EXISTS (SELECT 1 FROM ${table} ${e} INDEXED BY ${table}_own WHERE ${e}.resource_type = ${m}.resource_type AND ${e}.id = ${m}.id AND ${e}.param = ${m}.param AND ${e}.v = ${m}.v AND (${condition.text}))`,
+        text: `EXISTS (SELECT 1 FROM ${table} ${e} INDEXED BY ${ownRows(table)} WHERE ${e}.resource_type = ${m}.resource_type AND ${e}.id = ${m}.id AND ${e}.param = ${m}.param AND (${condition.text}))`,
         args: condition.args,
       };
     }),
@@ -332,7 +334,7 @@ function counting(filter: Filter, dialect: Dialect): Ask {
   // same statement, so that it holds for the rows counted.
   const { table, keys } = filter.rowsOf;
   return ask(
-    `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${table} INDEXED BY ${table}_multi WHERE v = ? AND resource_type = ? AND param = ? AND grp = 1) THEN ${distinct} ELSE (SELECT COUNT(*) FROM ${from.text}) END AS n`,
+    `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${table} INDEXED BY ${table}_multi WHERE resource_type = ? AND param = ? AND grp = 1) THEN ${distinct} ELSE (SELECT COUNT(*) FROM ${from.text}) END AS n`,
     [...keys, ...from.args, ...from.args],
   );
 }

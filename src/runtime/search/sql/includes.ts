@@ -5,8 +5,10 @@
  * or the bound is reached.
  */
 import type { IncludeDirective, SearchQuery } from '../../contracts';
-import { type FhirVersion, lookupTable, type SearchTables } from '../table';
+import { type FhirVersion, lookupParam, lookupTable, type SearchTables } from '../table';
+import { indexKey } from './keys';
 import type { Steps } from './runner';
+import { ownRows } from './schema';
 
 /**
  * A resource as read from the `resources` table: its stored JSON as the driver hands it over (text
@@ -67,15 +69,14 @@ function idsOf(resources: Key[], type: string): string {
 
 /** `*` stands for every reference parameter of the source type. */
 function paramsOf(directive: IncludeDirective, options: IncludeOptions): string {
-  if (directive.param !== '*') return JSON.stringify([directive.param]);
   const table = lookupTable(options.tables, directive.sourceType);
-  return JSON.stringify(
-    table
-      ? Object.values(table.params)
-          .filter((p) => p.type === 'reference')
-          .map((p) => p.code)
-      : [],
-  );
+  if (!table) return '[]';
+  const defs =
+    directive.param === '*'
+      ? Object.values(table.params).filter((p) => p.type === 'reference')
+      : [lookupParam(table, directive.param)].filter((p) => p !== undefined);
+  // The rows hold each parameter's index key (keys.ts), not its code.
+  return JSON.stringify(defs.map(indexKey));
 }
 
 // The statements name their index: SQLite's planner, without statistics, prefers an index that
@@ -83,11 +84,10 @@ function paramsOf(directive: IncludeDirective, options: IncludeOptions): string 
 // Quoted "resourceType": PostgreSQL folds unquoted names to lower case.
 function* forward(directive: IncludeDirective, from: Key[], options: IncludeOptions): Steps<Key[]> {
   const rows = yield {
-    text: `SELECT DISTINCT target_type AS "resourceType", target_id AS id FROM search_reference INDEXED BY search_reference_own
-       WHERE v = ? AND resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
+    text: `SELECT DISTINCT target_type AS "resourceType", target_id AS id FROM search_reference INDEXED BY ${ownRows('search_reference')}
+       WHERE resource_type = ? AND id IN (SELECT value FROM json_each(?)) AND param IN (SELECT value FROM json_each(?))
        AND target_type IS NOT NULL AND target_id IS NOT NULL AND (CAST(? AS TEXT) IS NULL OR target_type = ?)`,
     args: [
-      options.version,
       directive.sourceType,
       idsOf(from, directive.sourceType),
       paramsOf(directive, options),
@@ -106,9 +106,9 @@ function* reverse(directive: IncludeDirective, from: Key[], options: IncludeOpti
   for (const type of types) {
     const rows = yield {
       text: `SELECT DISTINCT resource_type AS "resourceType", id FROM search_reference INDEXED BY search_reference_target
-           WHERE v = ? AND resource_type = ? AND param IN (SELECT value FROM json_each(?))
+           WHERE resource_type = ? AND param IN (SELECT value FROM json_each(?))
            AND target_type = ? AND target_id IN (SELECT value FROM json_each(?))`,
-      args: [options.version, directive.sourceType, paramsOf(directive, options), type, idsOf(from, type)],
+      args: [directive.sourceType, paramsOf(directive, options), type, idsOf(from, type)],
     };
     found.push(...(rows as Key[]));
   }

@@ -8,8 +8,9 @@
 import type { PageCursor, SortKey } from '../../contracts';
 import { lookupParam, lookupTable } from '../table';
 import type { ConditionContext } from './conditions';
+import { indexKey } from './keys';
 import { SearchUnsupportedError } from './match';
-import { INDEX_TABLES } from './schema';
+import { INDEX_TABLES, ownRows } from './schema';
 import { any, type Sql, sql } from './sql';
 
 const NUMERIC_LAST = 8.9e15;
@@ -47,10 +48,9 @@ function sortExpression(key: SortKey, resourceType: string, owner: string, conte
   const s = context.aliases.take('s');
   return sql(
     // INDEXED BY: without it SQLite walks every row of the parameter (the lookup index) for each resource.
-    `COALESCE((SELECT ${pick}(${s}.${chosen}) FROM ${spec.name} ${s} INDEXED BY ${spec.name}_own WHERE ${s}.v = ? AND ${s}.resource_type = ? AND ${s}.id = ${owner}.id AND ${s}.param = ?), ?)`,
-    context.version,
+    `COALESCE((SELECT ${pick}(${s}.${chosen}) FROM ${spec.name} ${s} INDEXED BY ${ownRows(spec.name)} WHERE ${s}.resource_type = ? AND ${s}.id = ${owner}.id AND ${s}.param = ?), ?)`,
     resourceType,
-    def.code,
+    indexKey(def),
     last,
   );
 }

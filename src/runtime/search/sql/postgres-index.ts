@@ -12,7 +12,7 @@ export interface PostgresStatement {
   args: unknown[];
 }
 
-const KEY_COLUMNS = ['v', 'resource_type', 'id', 'param', 'grp'];
+const KEY_COLUMNS = ['resource_type', 'id', 'param', 'n', 'grp'];
 
 export function indexStatement(resourceType: string, id: string, rows: IndexRow[]): PostgresStatement {
   const args: unknown[] = [resourceType, id];
@@ -36,7 +36,7 @@ export function indexStatement(resourceType: string, id: string, rows: IndexRow[
 }
 
 function keyType(column: string): string {
-  return column === 'grp' ? 'integer[]' : 'text[]';
+  return column === 'grp' || column === 'n' ? 'integer[]' : 'text[]';
 }
 
 function valueType(kind: IndexKind, column: string): string {
