@@ -15,6 +15,7 @@ import { FhirHttpError, issue } from '../outcome';
 import type { IndexRowsOf } from '../search/sql/indexer';
 import { indexStatement } from '../search/sql/postgres-index';
 import type { HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
+import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit';
 import { cannotReach, isUnavailable, unavailable } from './postgres-errors';
 import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY, SCHEMA_VERSION } from './postgres-schema';
 import type { StoreSearchEngine } from './sqlite-store';
@@ -50,6 +51,8 @@ export class PostgresStore implements ResourceStore {
   private readonly indexRows: IndexRowsOf | undefined;
   private readonly engine: StoreSearchEngine | undefined;
   private readonly transaction = new AsyncLocalStorage<Transaction | undefined>();
+  /** Writes waiting for the next group commit (see group-commit.ts). */
+  private readonly queue = new WriteQueue<PoolClient>((writes) => this.commitBatch(writes));
   private opened: Promise<void> | undefined;
   private closed = false;
 
@@ -89,6 +92,11 @@ export class PostgresStore implements ResourceStore {
     return this.opened;
   }
 
+  /** Batches committed so far and the writes they held. */
+  get commits() {
+    return this.queue.counts;
+  }
+
   async read(resourceType: string, id: string): Promise<ResourceJson> {
     const [row] = await this.query(
       'SELECT deleted, json FROM resources WHERE resource_type = $1 AND id = $2',
@@ -118,7 +126,7 @@ export class PostgresStore implements ResourceStore {
 
   create(resourceType: string, resource: ResourceJson): Promise<ResourceJson> {
     const id = resource.id ?? randomUUID();
-    return this.write(async (client) => {
+    return this.grouped(async (client) => {
       const stamp = await nextStamp(client);
       if ((await head(client, resourceType, id)) !== undefined) {
         throw new FhirHttpError(409, `${resourceType}/${id} already exists`);
@@ -128,7 +136,7 @@ export class PostgresStore implements ResourceStore {
   }
 
   update(resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) {
-    return this.write(async (client) => {
+    return this.grouped(async (client) => {
       const stamp = await nextStamp(client);
       const row = await head(client, resourceType, id);
       const versionId = nextVersion(resourceType, id, row, options);
@@ -139,7 +147,7 @@ export class PostgresStore implements ResourceStore {
   }
 
   delete(resourceType: string, id: string): Promise<void> {
-    return this.write(async (client) => {
+    return this.grouped(async (client) => {
       const stamp = await nextStamp(client);
       const row = await head(client, resourceType, id);
       if (row === undefined || row.deleted === 1) return;
@@ -275,6 +283,7 @@ export class PostgresStore implements ResourceStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.queue.drain();
     await this.pool.end();
   }
 
@@ -378,6 +387,51 @@ export class PostgresStore implements ResourceStore {
     } catch (error) {
       broken = isUnavailable(error);
       if (!broken) await client.query('ROLLBACK').catch(() => {});
+      throw translate(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Queues a write for the next group commit; inside a transaction Bundle's transaction, runs it
+   * there at once, as one of the Bundle's writes.
+   */
+  private grouped<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (this.current() !== undefined) return this.write(work);
+    return this.queue.push(work);
+  }
+
+  /**
+   * One group commit: the batch's writes in one transaction on one connection, each in a savepoint
+   * when there are several, so that a failing one rolls back alone; one COMMIT, one WAL flush, for
+   * all. A lost connection fails the whole batch (503).
+   */
+  private async commitBatch(writes: QueuedWrite<PoolClient>[]): Promise<WriteOutcome[]> {
+    const client = await this.connect();
+    const alone = writes.length === 1;
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const outcomes: WriteOutcome[] = [];
+      for (const write of writes) {
+        if (!alone) await client.query('SAVEPOINT write');
+        try {
+          outcomes.push({ ok: true, value: await write.apply(client) });
+          if (!alone) await client.query('RELEASE SAVEPOINT write');
+        } catch (error) {
+          if (alone || isUnavailable(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT write');
+          await client.query('RELEASE SAVEPOINT write');
+          outcomes.push({ ok: false, error: translate(error) });
+        }
+      }
+      await client.query('COMMIT');
+      return outcomes;
+    } catch (error) {
+      broken = isUnavailable(error);
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
+      if (alone && !broken) return [{ ok: false, error: translate(error) }];
       throw translate(error);
     } finally {
       client.release(broken);

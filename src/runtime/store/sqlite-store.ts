@@ -9,6 +9,7 @@ import type { ResourceJson } from '../binding';
 import type { SearchQuery } from '../contracts';
 import { FhirHttpError } from '../outcome';
 import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
+import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit';
 import { STORE_SCHEMA } from './schema';
 import type {
   ResourceStore,
@@ -69,6 +70,8 @@ export class SqliteStore implements ResourceStore {
   private readonly statements: ReturnType<typeof prepare>;
   /** Transaction wrappers made once: better-sqlite3 builds several functions per `transaction()` call. */
   private readonly transactions: ReturnType<SqliteStore['makeTransactions']>;
+  /** Writes waiting for the next group commit (see group-commit.ts). */
+  private readonly queue: WriteQueue<void>;
   /** Epoch ms of the last write, so that every write gets a later `lastUpdated` than the one before. */
   private lastStamp: number;
 
@@ -91,10 +94,16 @@ export class SqliteStore implements ResourceStore {
     this.engine = options.searchEngine ?? idOnlySearch;
     this.statements = prepare(this.db);
     this.transactions = this.makeTransactions();
+    this.queue = new WriteQueue((writes) => this.transactions.batch.immediate(writes));
     const latest = this.db.prepare('SELECT MAX(last_updated) AS latest FROM resource_history').get() as {
       latest: string | null;
     };
     this.lastStamp = latest.latest === null ? 0 : Date.parse(latest.latest);
+  }
+
+  /** Batches committed so far and the writes they held. */
+  get commits() {
+    return this.queue.counts;
   }
 
   /** The current version; 404 when unknown, 410 when deleted. */
@@ -103,6 +112,7 @@ export class SqliteStore implements ResourceStore {
   }
 
   readText(resourceType: string, id: string): string {
+    this.flush();
     const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
     if (row === undefined) throw new FhirHttpError(404, `${resourceType}/${id} is not known`);
     if (row.deleted === 1 || row.json === null) {
@@ -112,6 +122,7 @@ export class SqliteStore implements ResourceStore {
   }
 
   vread(resourceType: string, id: string, versionId: string): ResourceJson {
+    this.flush();
     const row = this.statements.version.get(resourceType, id, Number(versionId)) as HistoryRow | undefined;
     if (row === undefined) {
       throw new FhirHttpError(404, `${resourceType}/${id}/_history/${versionId} is not known`);
@@ -121,22 +132,40 @@ export class SqliteStore implements ResourceStore {
     return JSON.parse(row.json) as ResourceJson;
   }
 
-  /** Stores a new resource. Keeps `resource.id` when given (transactions assign ids beforehand). */
-  create(resourceType: string, resource: ResourceJson): ResourceJson {
-    return this.transactions.create.immediate(resourceType, resource.id ?? randomUUID(), resource);
+  /**
+   * Stores a new resource. Keeps `resource.id` when given (transactions assign ids beforehand).
+   * Resolves once the write is committed, with the writes queued beside it (group-commit.ts).
+   */
+  create(resourceType: string, resource: ResourceJson): Promise<ResourceJson> {
+    const id = resource.id ?? randomUUID();
+    return this.write(() => this.transactions.create(resourceType, id, resource));
   }
 
-  update(resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) {
-    return this.transactions.update.immediate(resourceType, id, resource, options);
+  update(
+    resourceType: string,
+    id: string,
+    resource: ResourceJson,
+    options: UpdateOptions,
+  ): Promise<{ resource: ResourceJson; created: boolean }> {
+    return this.write(() => this.transactions.update(resourceType, id, resource, options));
   }
 
   /** Marks the resource deleted (a tombstone). Deleting an unknown or deleted resource changes nothing. */
-  delete(resourceType: string, id: string): void {
-    this.transactions.delete.immediate(resourceType, id);
+  delete(resourceType: string, id: string): Promise<void> {
+    return this.write(() => this.transactions.delete(resourceType, id));
+  }
+
+  /**
+   * Commits the queued writes now. Every read does so first, so that a read sees each write made
+   * before it in this process, answered or not, as when every write committed on its own.
+   */
+  flush(): void {
+    if (this.queue.size > 0) void this.queue.drain();
   }
 
   /** Versions newest first, of one resource, one type, or everything (`resourceType` undefined). */
   history(resourceType: string | undefined, options: HistoryOptions): HistoryEntry[] {
+    this.flush();
     const since = options.since ?? '';
     const limit = options.count ?? 100;
     let rows: HistoryRow[];
@@ -159,10 +188,12 @@ export class SqliteStore implements ResourceStore {
 
   /** One store serves every version; `context` tells the engine which version's parameters apply. */
   search(query: SearchQuery, context?: SearchContext): Awaitable<StoreSearchResult> {
+    this.flush();
     return this.engine.search(query, this, context);
   }
 
   searchText(query: SearchQuery, context?: SearchContext): StoreSearchTextResult | undefined {
+    this.flush();
     return this.engine.searchText?.(query, this.db, context);
   }
 
@@ -193,29 +224,45 @@ export class SqliteStore implements ResourceStore {
 
   /** Closes at once (the promise is for callers that also close other stores); a second call does nothing. */
   close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return Promise.resolve();
+    this.flush();
+    this.db.close();
     return Promise.resolve();
   }
 
   /**
-   * Called with `.immediate`: a write transaction takes the write lock at BEGIN. A deferred one reads
+   * The batch is called with `.immediate`: a write transaction takes the write lock at BEGIN. A deferred one reads
    * first and then asks for the lock, and SQLite fails it at once with SQLITE_BUSY, without waiting,
    * when another process writes meanwhile (https://sqlite.org/lang_transaction.html).
    */
   private makeTransactions() {
     const { head, tombstone, history } = this.statements;
+    // Inside the batch's transaction, better-sqlite3 runs each nested transaction below as a
+    // SAVEPOINT: a write that throws rolls back alone and the batch goes on.
+    const batch = this.db.transaction((writes: QueuedWrite<void>[]) =>
+      writes.map((write): WriteOutcome => {
+        try {
+          return { ok: true, value: write.apply() };
+        } catch (error) {
+          // SQLite ends the whole transaction on some errors (a full disk, I/O): then the batch fails.
+          if (!this.db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
     return {
+      batch,
       create: this.db.transaction((resourceType: string, id: string, resource: ResourceJson) => {
         if (head.get(resourceType, id) !== undefined) {
           throw new FhirHttpError(409, `${resourceType}/${id} already exists`);
         }
-        return this.write('create', resourceType, id, 1, resource);
+        return this.put('create', resourceType, id, 1, resource);
       }),
       update: this.db.transaction(
         (resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) => {
           const row = head.get(resourceType, id) as HeadRow | undefined;
           const versionId = nextVersion(resourceType, id, row, options);
-          const stored = this.write(
+          const stored = this.put(
             row === undefined ? 'create' : 'update',
             resourceType,
             id,
@@ -246,7 +293,20 @@ export class SqliteStore implements ResourceStore {
     return new Date(this.lastStamp).toISOString();
   }
 
-  private write(
+  /**
+   * Queues a write for the next group commit; inside a transaction Bundle's explicit transaction
+   * (`begin`), runs it there at once, as one of the Bundle's writes.
+   */
+  private write<T>(apply: () => T): Promise<T> {
+    if (!this.db.inTransaction) return this.queue.push(apply);
+    try {
+      return Promise.resolve(apply());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private put(
     kind: 'create' | 'update',
     resourceType: string,
     id: string,
