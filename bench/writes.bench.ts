@@ -1,9 +1,9 @@
 /**
  * `npm run bench writes`: concurrent creates and updates of a rich R4 Patient (~3.4 KB) through
  * `storeServices`, in process, on the SQLite store (a WAL file) and the PostgreSQL store (a
- * throwaway local cluster), with R4 search indexing on: writes per second, server CPU per write, the
+ * throwaway local cluster), without and with R4 search indexing: writes per second, CPU per write, the
  * size of the commit batches, and the bytes on disk per Patient once it has a second version.
- * BENCH_WRITES_PATIENTS (default 1000), BENCH_WRITES_CONCURRENCY (default 50), BENCH_WRITES_PG=0 skips PostgreSQL.
+ * BENCH_WRITES_PATIENTS (default 500), BENCH_WRITES_CONCURRENCY (default 50), BENCH_WRITES_PG=0 skips PostgreSQL.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ import { storeServices } from '../src/runtime/store/store-service';
 import type { ResourceStore } from '../src/runtime/store/types';
 import { startPostgres } from '../test/support/postgres';
 
-const PATIENTS = Number(process.env.BENCH_WRITES_PATIENTS ?? 1000);
+const PATIENTS = Number(process.env.BENCH_WRITES_PATIENTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_WRITES_CONCURRENCY ?? 50);
 const CTX: ServiceContext = { requestId: 'bench', baseUrl: 'http://localhost/r4', version: 'r4' };
 
@@ -122,28 +122,30 @@ async function main(): Promise<void> {
   );
   const versions = { r4: tables };
   const lines: string[] = [];
-  const dir = mkdtempSync(path.join(tmpdir(), 'fhirgen-bench-writes-'));
-  const sqlite = new SqliteStore({
-    location: path.join(dir, 'fhir.sqlite'),
-    onWrite: createSearchIndexer({ versions }),
-  });
-  try {
-    lines.push(
-      await measure('SQLite', sqlite, async () => {
-        sqlite.db.pragma('wal_checkpoint(TRUNCATE)');
-        const tables = sqlite.db
-          .prepare(
-            `SELECT sum(pgsize) AS size FROM dbstat WHERE name IN
-             (SELECT name FROM sqlite_schema WHERE tbl_name IN ('resources', 'resource_history'))`,
-          )
-          .get() as { size: number };
-        const file = readdirSync(dir).reduce((sum, name) => sum + statSync(path.join(dir, name)).size, 0);
-        return { store: tables.size, file };
-      }),
-    );
-  } finally {
-    await sqlite.close();
-    rmSync(dir, { recursive: true, force: true });
+  for (const indexed of [false, true]) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fhirgen-bench-writes-'));
+    const sqlite = new SqliteStore({
+      location: path.join(dir, 'fhir.sqlite'),
+      ...(indexed ? { onWrite: createSearchIndexer({ versions }) } : {}),
+    });
+    try {
+      lines.push(
+        await measure(indexed ? 'SQLite+R4' : 'SQLite', sqlite, async () => {
+          sqlite.db.pragma('wal_checkpoint(TRUNCATE)');
+          const tables = sqlite.db
+            .prepare(
+              `SELECT sum(pgsize) AS size FROM dbstat WHERE name IN
+               (SELECT name FROM sqlite_schema WHERE tbl_name IN ('resources', 'resource_history'))`,
+            )
+            .get() as { size: number };
+          const file = readdirSync(dir).reduce((sum, name) => sum + statSync(path.join(dir, name)).size, 0);
+          return { store: tables.size, file };
+        }),
+      );
+    } finally {
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   if (process.env.BENCH_WRITES_PG !== '0') {
     const database = await startPostgres();
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
     try {
       await postgres.open();
       lines.push(
-        await measure('PostgreSQL', postgres, async () => {
+        await measure('Postgres+R4', postgres, async () => {
           await postgres.pool.query('VACUUM resources, resource_history');
           const { rows } = await postgres.pool.query(
             "SELECT pg_total_relation_size('resources') + pg_total_relation_size('resource_history') AS size",
@@ -166,7 +168,7 @@ async function main(): Promise<void> {
   }
   const json = JSON.stringify(richPatient(0)).length;
   console.log(
-    `${PATIENTS} Patients of ${json} bytes, ${CONCURRENCY} writes in flight, R4 search indexing on`,
+    `${PATIENTS} Patients of ${json} bytes, ${CONCURRENCY} writes in flight; +R4: R4 search indexing on`,
   );
   console.log("(bytes per Patient with its 2 versions, and as a multiple of the 2 versions' JSON)");
   for (const line of lines) console.log(line);

@@ -44,6 +44,15 @@ interface Transaction {
 
 const HISTORY_COLUMNS = 'resource_type, id, version_id, last_updated, method, json';
 
+/**
+ * History rows with the text of the version each stands for: the current version's row holds none
+ * (its text is `resources.json`, kept once); older versions' rows hold theirs (moved there by
+ * `keepPrevious` when a newer version is written; PostgreSQL compresses large `jsonb` values itself).
+ */
+const HISTORY_ROWS = `SELECT h.resource_type, h.id, h.version_id, h.last_updated, h.method,
+  COALESCE(h.json, CASE WHEN h.method <> 'DELETE' THEN r.json END) AS json FROM resource_history h
+  LEFT JOIN resources r ON r.resource_type = h.resource_type AND r.id = h.id AND r.version_id = h.version_id`;
+
 export class PostgresStore implements ResourceStore {
   readonly kind = 'postgres';
   readonly pool: Pool;
@@ -111,10 +120,11 @@ export class PostgresStore implements ResourceStore {
   async vread(resourceType: string, id: string, versionId: string): Promise<ResourceJson> {
     const version = Number(versionId);
     const [row] = Number.isSafeInteger(version)
-      ? await this.query(
-          'SELECT json FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
-          [resourceType, id, version],
-        )
+      ? await this.query(`${HISTORY_ROWS} WHERE h.resource_type = $1 AND h.id = $2 AND h.version_id = $3`, [
+          resourceType,
+          id,
+          version,
+        ])
       : [];
     if (row === undefined) {
       throw new FhirHttpError(404, `${resourceType}/${id}/_history/${versionId} is not known`);
@@ -140,6 +150,7 @@ export class PostgresStore implements ResourceStore {
       const stamp = await nextStamp(client);
       const row = await head(client, resourceType, id);
       const versionId = nextVersion(resourceType, id, row, options);
+      await keepPrevious(client, resourceType, id, row);
       const kind = row === undefined ? 'create' : 'update';
       const stored = await this.put(client, kind, resourceType, id, versionId, stamp, resource);
       return { resource: stored, created: row === undefined || row.deleted === 1 };
@@ -152,6 +163,7 @@ export class PostgresStore implements ResourceStore {
       const row = await head(client, resourceType, id);
       if (row === undefined || row.deleted === 1) return;
       const versionId = row.version_id + 1;
+      await keepPrevious(client, resourceType, id, row);
       await client.query(
         'UPDATE resources SET version_id = $1, last_updated = $2, deleted = 1, json = NULL WHERE resource_type = $3 AND id = $4',
         [versionId, stamp, resourceType, id],
@@ -170,19 +182,19 @@ export class PostgresStore implements ResourceStore {
     let rows: Row[];
     if (resourceType === undefined) {
       rows = await this.query(
-        `SELECT ${HISTORY_COLUMNS} FROM resource_history WHERE last_updated >= $1 ORDER BY last_updated DESC LIMIT $2`,
+        `${HISTORY_ROWS} WHERE h.last_updated >= $1 ORDER BY h.last_updated DESC LIMIT $2`,
         [since, limit],
       );
     } else if (options.id === undefined) {
       rows = await this.query(
-        `SELECT ${HISTORY_COLUMNS} FROM resource_history WHERE resource_type = $1 AND last_updated >= $2
-         ORDER BY last_updated DESC, version_id DESC LIMIT $3`,
+        `${HISTORY_ROWS} WHERE h.resource_type = $1 AND h.last_updated >= $2
+         ORDER BY h.last_updated DESC, h.version_id DESC LIMIT $3`,
         [resourceType, since, limit],
       );
     } else {
       rows = await this.query(
-        `SELECT ${HISTORY_COLUMNS} FROM resource_history WHERE resource_type = $1 AND id = $2 AND last_updated >= $3
-         ORDER BY version_id DESC LIMIT $4`,
+        `${HISTORY_ROWS} WHERE h.resource_type = $1 AND h.id = $2 AND h.last_updated >= $3
+         ORDER BY h.version_id DESC LIMIT $4`,
         [resourceType, options.id, since, limit],
       );
     }
@@ -476,7 +488,7 @@ export class PostgresStore implements ResourceStore {
       versionId,
       lastUpdated,
       kind === 'create' ? 'POST' : 'PUT',
-      json,
+      null,
     ]);
     await this.index(client, resourceType, id, this.rowsOf(kind, resourceType, id, stored));
     return stored;
@@ -519,6 +531,16 @@ export class PostgresStore implements ResourceStore {
 
 // create and update answer with `withMeta`'s copy of the resource given (see `ownStore`).
 stampsCopies(PostgresStore.prototype);
+
+/** Moves the superseded version's text from `resources` into its history row (see `HISTORY_ROWS`). */
+async function keepPrevious(client: PoolClient, resourceType: string, id: string, row: HeadRow | undefined) {
+  if (row === undefined || row.deleted === 1) return;
+  await client.query(
+    `UPDATE resource_history h SET json = r.json FROM resources r WHERE r.resource_type = $1 AND r.id = $2
+     AND h.resource_type = r.resource_type AND h.id = r.id AND h.version_id = r.version_id`,
+    [resourceType, id],
+  );
+}
 
 async function head(client: PoolClient, resourceType: string, id: string): Promise<HeadRow | undefined> {
   const result = await client.query(

@@ -10,7 +10,9 @@ import type { SearchQuery } from '../contracts';
 import { FhirHttpError } from '../outcome';
 import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit';
+import { type HistoryText, historyText, packHistoryText } from './history-text';
 import { STORE_SCHEMA } from './schema';
+import { migrateLayout } from './sqlite-layout';
 import type {
   ResourceStore,
   SearchContext,
@@ -48,18 +50,20 @@ export interface StoreSearchEngine {
   ): StoreSearchTextResult | undefined;
 }
 
-/** What writes need of the current version: no JSON, which would cost a string of kilobytes. */
+/** The current version with its text (NULL for a tombstone). */
 interface CurrentRow extends HeadRow {
   json: string | null;
 }
 
+/** A history row, with the current version's text when the row stands for it (history-text.ts). */
 interface HistoryRow {
   resource_type: string;
   id: string;
   version_id: number;
   last_updated: string;
   method: HistoryEntry['method'];
-  json: string | null;
+  json: HistoryText;
+  current: string | null;
 }
 
 export class SqliteStore implements ResourceStore {
@@ -90,6 +94,7 @@ export class SqliteStore implements ResourceStore {
       this.db.pragma('busy_timeout = 5000');
     }
     this.db.exec(STORE_SCHEMA);
+    migrateLayout(this.db);
     this.onWrite = options.onWrite;
     this.engine = options.searchEngine ?? idOnlySearch;
     this.statements = prepare(this.db);
@@ -127,9 +132,10 @@ export class SqliteStore implements ResourceStore {
     if (row === undefined) {
       throw new FhirHttpError(404, `${resourceType}/${id}/_history/${versionId} is not known`);
     }
-    if (row.json === null)
+    const text = historyText(row.json, row.current);
+    if (text === null)
       throw new FhirHttpError(410, `${resourceType}/${id} version ${versionId} is a deletion`);
-    return JSON.parse(row.json) as ResourceJson;
+    return JSON.parse(text) as ResourceJson;
   }
 
   /**
@@ -181,7 +187,8 @@ export class SqliteStore implements ResourceStore {
         lastUpdated: row.last_updated,
         method: row.method,
       };
-      if (row.json !== null) entry.resource = JSON.parse(row.json) as ResourceJson;
+      const text = historyText(row.json, row.current);
+      if (text !== null) entry.resource = JSON.parse(text) as ResourceJson;
       return entry;
     });
   }
@@ -236,7 +243,7 @@ export class SqliteStore implements ResourceStore {
    * when another process writes meanwhile (https://sqlite.org/lang_transaction.html).
    */
   private makeTransactions() {
-    const { head, tombstone, history } = this.statements;
+    const { head, current, tombstone, history } = this.statements;
     // Inside the batch's transaction, better-sqlite3 runs each nested transaction below as a
     // SAVEPOINT: a write that throws rolls back alone and the batch goes on.
     const batch = this.db.transaction((writes: QueuedWrite<void>[]) =>
@@ -260,8 +267,9 @@ export class SqliteStore implements ResourceStore {
       }),
       update: this.db.transaction(
         (resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) => {
-          const row = head.get(resourceType, id) as HeadRow | undefined;
+          const row = current.get(resourceType, id) as CurrentRow | undefined;
           const versionId = nextVersion(resourceType, id, row, options);
+          this.keepPrevious(resourceType, id, row);
           const stored = this.put(
             row === undefined ? 'create' : 'update',
             resourceType,
@@ -273,9 +281,10 @@ export class SqliteStore implements ResourceStore {
         },
       ),
       delete: this.db.transaction((resourceType: string, id: string) => {
-        const row = head.get(resourceType, id) as HeadRow | undefined;
+        const row = current.get(resourceType, id) as CurrentRow | undefined;
         if (row === undefined || row.deleted === 1) return;
         const versionId = row.version_id + 1;
+        this.keepPrevious(resourceType, id, row);
         const lastUpdated = this.nextStamp();
         tombstone.run(versionId, lastUpdated, resourceType, id);
         history.run(resourceType, id, versionId, lastUpdated, 'DELETE', null);
@@ -306,6 +315,12 @@ export class SqliteStore implements ResourceStore {
     }
   }
 
+  /** Moves the text of the version being superseded from `resources` into its history row (history-text.ts). */
+  private keepPrevious(resourceType: string, id: string, row: CurrentRow | undefined): void {
+    if (row === undefined || row.json === null) return;
+    this.statements.keep.run(packHistoryText(row.json), resourceType, id, row.version_id);
+  }
+
   private put(
     kind: 'create' | 'update',
     resourceType: string,
@@ -317,13 +332,14 @@ export class SqliteStore implements ResourceStore {
     const stored = withMeta(resourceType, id, versionId, lastUpdated, resource);
     const json = JSON.stringify(stored);
     this.statements.upsert.run(resourceType, id, versionId, lastUpdated, json);
+    // No text: the history row of the current version stands for `resources.json`.
     this.statements.history.run(
       resourceType,
       id,
       versionId,
       lastUpdated,
       kind === 'create' ? 'POST' : 'PUT',
-      json,
+      null,
     );
     this.onWrite?.({ kind, resourceType, id, versionId: String(versionId), resource: stored }, this.db);
     return stored;
@@ -335,12 +351,14 @@ stampsCopies(SqliteStore.prototype);
 
 function prepare(db: Database.Database) {
   const historyColumns = 'resource_type, id, version_id, last_updated, method, json';
+  // A history row and, when it is the current version's, that version's text from `resources`.
+  const historyRows = `SELECT h.resource_type, h.id, h.version_id, h.last_updated, h.method, h.json,
+    CASE WHEN h.json IS NULL THEN r.json END AS current FROM resource_history h
+    LEFT JOIN resources r ON r.resource_type = h.resource_type AND r.id = h.id AND r.version_id = h.version_id`;
   return {
     current: db.prepare('SELECT version_id, deleted, json FROM resources WHERE resource_type = ? AND id = ?'),
     head: db.prepare('SELECT version_id, deleted FROM resources WHERE resource_type = ? AND id = ?'),
-    version: db.prepare(
-      'SELECT json FROM resource_history WHERE resource_type = ? AND id = ? AND version_id = ?',
-    ),
+    version: db.prepare(`${historyRows} WHERE h.resource_type = ? AND h.id = ? AND h.version_id = ?`),
     upsert: db.prepare(
       `INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?)
        ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
@@ -350,16 +368,17 @@ function prepare(db: Database.Database) {
       'UPDATE resources SET version_id = ?, last_updated = ?, deleted = 1, json = NULL WHERE resource_type = ? AND id = ?',
     ),
     history: db.prepare(`INSERT INTO resource_history (${historyColumns}) VALUES (?, ?, ?, ?, ?, ?)`),
-    historyAll: db.prepare(
-      `SELECT ${historyColumns} FROM resource_history WHERE last_updated >= ? ORDER BY last_updated DESC LIMIT ?`,
+    keep: db.prepare(
+      'UPDATE resource_history SET json = ? WHERE resource_type = ? AND id = ? AND version_id = ?',
     ),
+    historyAll: db.prepare(`${historyRows} WHERE h.last_updated >= ? ORDER BY h.last_updated DESC LIMIT ?`),
     historyType: db.prepare(
-      `SELECT ${historyColumns} FROM resource_history WHERE resource_type = ? AND last_updated >= ?
-       ORDER BY last_updated DESC, version_id DESC LIMIT ?`,
+      `${historyRows} WHERE h.resource_type = ? AND h.last_updated >= ?
+       ORDER BY h.last_updated DESC, h.version_id DESC LIMIT ?`,
     ),
     historyOne: db.prepare(
-      `SELECT ${historyColumns} FROM resource_history WHERE resource_type = ? AND id = ? AND last_updated >= ?
-       ORDER BY version_id DESC LIMIT ?`,
+      `${historyRows} WHERE h.resource_type = ? AND h.id = ? AND h.last_updated >= ?
+       ORDER BY h.version_id DESC LIMIT ?`,
     ),
   };
 }
