@@ -379,13 +379,23 @@ export class PostgresStore implements ResourceStore {
     }
   }
 
-  /** Runs a write in the Bundle's transaction, or in its own. */
+  /**
+   * Runs a write in the Bundle's transaction, in a savepoint so that a failing statement undoes this
+   * write alone (a batch Bundle's entries fail one by one), or in a transaction of its own.
+   */
   private async write<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const transaction = this.current();
     if (transaction !== undefined) {
+      const client = await transaction.client;
       try {
-        return await work(await transaction.client);
+        await client.query('SAVEPOINT entry');
+        const result = await work(client);
+        await client.query('RELEASE SAVEPOINT entry');
+        return result;
       } catch (error) {
+        if (!isUnavailable(error)) {
+          await client.query('ROLLBACK TO SAVEPOINT entry; RELEASE SAVEPOINT entry').catch(() => {});
+        }
         throw translate(error);
       }
     }
