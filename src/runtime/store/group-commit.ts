@@ -5,10 +5,9 @@
  * its own so that a failing one (409, 412, a constraint) rolls back alone, and answers every caller
  * only after that transaction has committed. One commit then carries many writes: the journal's
  * pages, the commit record and the index pages they share are written once per batch, not per write.
+ * The batch is not held open waiting for more writes (that would spin the event loop or add a timer's
+ * latency): under load, requests that arrive while one batch commits form the next.
  */
-
-/** How long the queue may wait for more writes while they keep arriving (ms). */
-const MAX_WAIT_MS = 2;
 
 /** One queued write: `apply` runs it inside the batch's transaction. */
 export interface QueuedWrite<C> {
@@ -53,23 +52,11 @@ export class WriteQueue<C> {
       this.queued.push({ apply, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled && this.running === undefined) {
         this.scheduled = true;
-        this.wait(this.queued.length, performance.now());
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.drain();
+        });
       }
-    });
-  }
-
-  /**
-   * Commits at the next turn of the event loop, or, while writes keep arriving turn after turn, at
-   * the first turn that brings none, `MAX_WAIT_MS` after the first at the latest.
-   */
-  private wait(seen: number, since: number): void {
-    setImmediate(() => {
-      if (this.queued.length > seen && performance.now() - since < MAX_WAIT_MS) {
-        this.wait(this.queued.length, since);
-        return;
-      }
-      this.scheduled = false;
-      void this.drain();
     });
   }
 
