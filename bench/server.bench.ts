@@ -132,7 +132,7 @@ async function serve(target: Target): Promise<void> {
       versions: { r4: { binding: benchBinding(), services } },
       logger: pino({ level: LOG_LEVEL }, pino.destination({ dest: '/dev/null', sync: false })),
     });
-    store.update('Patient', PATIENT_ID, patient, { allowCreate: true });
+    await store.update('Patient', PATIENT_ID, patient, { allowCreate: true });
     listen = (port) => app.listen(port, '127.0.0.1');
   } else if (target === 'express') {
     const app = express();

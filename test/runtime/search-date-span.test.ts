@@ -214,13 +214,13 @@ describe('search: the envelope of date conditions', () => {
 
 describe('search: a date range bounded on both sides reads the index between its bounds (SQLite)', () => {
   let store: SqliteStore;
-  before(() => {
+  before(async () => {
     store = new SqliteStore({
       location: ':memory:',
       onWrite: createSearchIndexer({ versions: { r4: TABLES } }),
     });
     for (let i = 0; i < 50; i++) {
-      store.create('Patient', { resourceType: 'Patient', id: `p${i}`, birthDate: `${1950 + i}-03-01` });
+      await store.create('Patient', { resourceType: 'Patient', id: `p${i}`, birthDate: `${1950 + i}-03-01` });
     }
   });
   after(() => store?.close());

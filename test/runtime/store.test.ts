@@ -44,10 +44,10 @@ describe('runtime store: SQLite journaling and the write hook', () => {
     assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
   });
 
-  it('calls the write hook on every write, inside the write transaction', () => {
-    const id = store.create('Patient', patient()).id ?? '';
-    store.update('Patient', id, patient({ id }), { allowCreate: false });
-    store.delete('Patient', id);
+  it('calls the write hook on every write, inside the write transaction', async () => {
+    const id = (await store.create('Patient', patient())).id ?? '';
+    await store.update('Patient', id, patient({ id }), { allowCreate: false });
+    await store.delete('Patient', id);
     assert.deepEqual(
       events.map((event) => [event.kind, event.versionId, event.resource?.meta?.versionId]),
       [
@@ -63,7 +63,7 @@ describe('runtime store: SQLite journaling and the write hook', () => {
         throw new Error('index full');
       },
     });
-    assert.throws(() => store.create('Patient', patient({ id: 'unindexed' })), /index full/);
+    await assert.rejects(store.create('Patient', patient({ id: 'unindexed' })), /index full/);
     assert.equal(
       statusOf(() => store.read('Patient', 'unindexed')),
       404,

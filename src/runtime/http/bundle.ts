@@ -4,12 +4,14 @@
  * authorized and cast like a direct request). A transaction runs its entries in FHIR's order
  * (DELETE, POST, PUT/PATCH, GET), inside one store transaction, with `urn:uuid:` references rewritten
  * to the ids assigned to the created entries; the first failing entry rolls everything back and its
- * error is the answer.
+ * error is the answer. A batch that writes runs its entries in their order inside one store
+ * transaction too, so that a thousand entries cost one commit, but each entry succeeds or fails on its
+ * own (https://hl7.org/fhir/R4/http.html#brules): the store keeps each write in a savepoint of its own.
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { FhirHttpError, operationOutcome } from '../outcome';
-import type { Call } from './settings';
+import type { Call, TransactionControl } from './settings';
 import type { FhirRequest, FhirResponse } from './types';
 
 export type Dispatch = (request: FhirRequest) => Promise<FhirResponse>;
@@ -58,15 +60,50 @@ function entriesOf(body: unknown): BundleEntry[] {
 
 async function runBatch(call: Call, entries: BundleEntry[], dispatch: Dispatch): Promise<FhirResponse[]> {
   const responses: FhirResponse[] = [];
-  for (const [index, entry] of entries.entries()) {
-    try {
-      responses.push(await dispatch(entryRequest(call, entry, index)));
-    } catch (error) {
-      if (!(error instanceof FhirHttpError)) throw error;
-      responses.push({ status: error.status, headers: {}, body: operationOutcome(error.issues) });
+  const run = async () => {
+    for (const [index, entry] of entries.entries()) {
+      try {
+        responses.push(await dispatch(entryRequest(call, entry, index)));
+      } catch (error) {
+        if (!(error instanceof FhirHttpError)) throw error;
+        responses.push({ status: error.status, headers: {}, body: operationOutcome(error.issues) });
+      }
     }
-  }
+  };
+  const control = call.settings.transactions;
+  if (control === undefined || !batchWrites(call.request.body)) await run();
+  else await inOneTransaction(control, run);
   return responses;
+}
+
+/** Whether a batch has an entry that writes: a batch of reads needs no transaction. */
+export function batchWrites(body: unknown): boolean {
+  const entries = (body as { entry?: unknown }).entry;
+  return (
+    Array.isArray(entries) &&
+    entries.some((entry) => {
+      const method = (entry as BundleEntry | null)?.request?.method;
+      return typeof method !== 'string' || !READS.has(method.toUpperCase());
+    })
+  );
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
+/** Runs `work` in one store transaction: committed when it resolves, rolled back when it throws. */
+async function inOneTransaction(control: TransactionControl, work: () => Promise<void>): Promise<void> {
+  if (control.inTransaction !== undefined) {
+    await control.inTransaction(work);
+    return;
+  }
+  await control.begin();
+  try {
+    await work();
+  } catch (error) {
+    await control.rollback();
+    throw error;
+  }
+  await control.commit();
 }
 
 async function runTransaction(
@@ -93,18 +130,7 @@ async function runTransaction(
       responses[index] = response;
     }
   };
-  if (control.inTransaction !== undefined) {
-    await control.inTransaction(run);
-    return responses;
-  }
-  await control.begin();
-  try {
-    await run();
-  } catch (error) {
-    await control.rollback();
-    throw error;
-  }
-  await control.commit();
+  await inOneTransaction(control, run);
   return responses;
 }
 

@@ -7,7 +7,7 @@ import type { VersionBinding } from '../binding';
 import type { ServiceContext } from '../contracts';
 import { FhirHttpError } from '../outcome';
 import type { ServiceMap } from '../service';
-import { bundleType, processBundle } from './bundle';
+import { batchWrites, bundleType, processBundle } from './bundle';
 import { capabilityStatement } from './capabilities';
 import { guarded, type ResourceGuard } from './guard';
 import { history } from './history';
@@ -87,8 +87,8 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   const software = options.software ?? 'fhirgen';
   const known = new Set(options.binding.resourceTypes.filter((type) => options.services[type] !== undefined));
   const isKnownType = (type: string) => known.has(type);
-  // Unless the store keeps transactions apart itself (`inTransaction`), a transaction Bundle keeps every
-  // other request on the store out until it commits or rolls back.
+  // Unless the store keeps transactions apart itself (`inTransaction`), a transaction Bundle (or a
+  // batch that writes) keeps every other request on the store out until it commits or rolls back.
   const control = options.transactions;
   const lock =
     control?.inTransaction !== undefined
@@ -167,7 +167,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
         const isTransaction =
           request.method === 'POST' &&
           (request.path === '' || request.path === '/') &&
-          isTransactionBody(request.body);
+          runsInTransaction(request.body);
         if (lock === undefined) response = await dispatch(request);
         else if (isTransaction) response = await lock.exclusive(() => dispatch(request));
         else response = await lock.shared(() => dispatch(request));
@@ -195,6 +195,8 @@ function lockOf(control: TransactionControl): ReadWriteLock {
   return lock;
 }
 
-function isTransactionBody(body: unknown): boolean {
-  return (body as { type?: unknown } | undefined)?.type === 'transaction';
+/** A transaction, or a batch that writes: both run in one store transaction (bundle.ts). */
+function runsInTransaction(body: unknown): boolean {
+  const type = (body as { type?: unknown } | undefined)?.type;
+  return type === 'transaction' || (type === 'batch' && batchWrites(body));
 }

@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS fhirgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NU
 -- row's lock, so instants increase strictly across every instance sharing the database.
 CREATE TABLE IF NOT EXISTS fhirgen_clock (one INTEGER PRIMARY KEY CHECK (one = 1), ms BIGINT NOT NULL);
 INSERT INTO fhirgen_clock (one, ms) VALUES (1, 0) ON CONFLICT (one) DO NOTHING;
+-- The current version's text is kept once, in resources: its history row holds none (a store of the
+-- previous layout held it twice). Older versions' rows keep theirs.
+UPDATE resource_history h SET json = NULL FROM resources r WHERE h.json IS NOT NULL
+  AND r.resource_type = h.resource_type AND r.id = h.id AND r.version_id = h.version_id;
 ${indexSchema('postgres')}
 `;
 

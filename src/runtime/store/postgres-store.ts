@@ -15,6 +15,7 @@ import { FhirHttpError, issue } from '../outcome';
 import type { IndexRowsOf } from '../search/sql/indexer';
 import { indexStatement } from '../search/sql/postgres-index';
 import type { HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
+import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit';
 import { cannotReach, isUnavailable, unavailable } from './postgres-errors';
 import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY, SCHEMA_VERSION } from './postgres-schema';
 import type { StoreSearchEngine } from './sqlite-store';
@@ -43,6 +44,15 @@ interface Transaction {
 
 const HISTORY_COLUMNS = 'resource_type, id, version_id, last_updated, method, json';
 
+/**
+ * History rows with the text of the version each stands for: the current version's row holds none
+ * (its text is `resources.json`, kept once); older versions' rows hold theirs (moved there by
+ * `keepPrevious` when a newer version is written; PostgreSQL compresses large `jsonb` values itself).
+ */
+const HISTORY_ROWS = `SELECT h.resource_type, h.id, h.version_id, h.last_updated, h.method,
+  COALESCE(h.json, CASE WHEN h.method <> 'DELETE' THEN r.json END) AS json FROM resource_history h
+  LEFT JOIN resources r ON r.resource_type = h.resource_type AND r.id = h.id AND r.version_id = h.version_id`;
+
 export class PostgresStore implements ResourceStore {
   readonly kind = 'postgres';
   readonly pool: Pool;
@@ -50,6 +60,8 @@ export class PostgresStore implements ResourceStore {
   private readonly indexRows: IndexRowsOf | undefined;
   private readonly engine: StoreSearchEngine | undefined;
   private readonly transaction = new AsyncLocalStorage<Transaction | undefined>();
+  /** Writes waiting for the next group commit (see group-commit.ts). */
+  private readonly queue = new WriteQueue<PoolClient>((writes) => this.commitBatch(writes));
   private opened: Promise<void> | undefined;
   private closed = false;
 
@@ -89,6 +101,11 @@ export class PostgresStore implements ResourceStore {
     return this.opened;
   }
 
+  /** Batches committed so far and the writes they held. */
+  get commits() {
+    return this.queue.counts;
+  }
+
   async read(resourceType: string, id: string): Promise<ResourceJson> {
     const [row] = await this.query(
       'SELECT deleted, json FROM resources WHERE resource_type = $1 AND id = $2',
@@ -103,10 +120,11 @@ export class PostgresStore implements ResourceStore {
   async vread(resourceType: string, id: string, versionId: string): Promise<ResourceJson> {
     const version = Number(versionId);
     const [row] = Number.isSafeInteger(version)
-      ? await this.query(
-          'SELECT json FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
-          [resourceType, id, version],
-        )
+      ? await this.query(`${HISTORY_ROWS} WHERE h.resource_type = $1 AND h.id = $2 AND h.version_id = $3`, [
+          resourceType,
+          id,
+          version,
+        ])
       : [];
     if (row === undefined) {
       throw new FhirHttpError(404, `${resourceType}/${id}/_history/${versionId} is not known`);
@@ -118,7 +136,7 @@ export class PostgresStore implements ResourceStore {
 
   create(resourceType: string, resource: ResourceJson): Promise<ResourceJson> {
     const id = resource.id ?? randomUUID();
-    return this.write(async (client) => {
+    return this.grouped(async (client) => {
       const stamp = await nextStamp(client);
       if ((await head(client, resourceType, id)) !== undefined) {
         throw new FhirHttpError(409, `${resourceType}/${id} already exists`);
@@ -128,10 +146,11 @@ export class PostgresStore implements ResourceStore {
   }
 
   update(resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) {
-    return this.write(async (client) => {
+    return this.grouped(async (client) => {
       const stamp = await nextStamp(client);
       const row = await head(client, resourceType, id);
       const versionId = nextVersion(resourceType, id, row, options);
+      await keepPrevious(client, resourceType, id, row);
       const kind = row === undefined ? 'create' : 'update';
       const stored = await this.put(client, kind, resourceType, id, versionId, stamp, resource);
       return { resource: stored, created: row === undefined || row.deleted === 1 };
@@ -139,11 +158,12 @@ export class PostgresStore implements ResourceStore {
   }
 
   delete(resourceType: string, id: string): Promise<void> {
-    return this.write(async (client) => {
+    return this.grouped(async (client) => {
       const stamp = await nextStamp(client);
       const row = await head(client, resourceType, id);
       if (row === undefined || row.deleted === 1) return;
       const versionId = row.version_id + 1;
+      await keepPrevious(client, resourceType, id, row);
       await client.query(
         'UPDATE resources SET version_id = $1, last_updated = $2, deleted = 1, json = NULL WHERE resource_type = $3 AND id = $4',
         [versionId, stamp, resourceType, id],
@@ -162,19 +182,19 @@ export class PostgresStore implements ResourceStore {
     let rows: Row[];
     if (resourceType === undefined) {
       rows = await this.query(
-        `SELECT ${HISTORY_COLUMNS} FROM resource_history WHERE last_updated >= $1 ORDER BY last_updated DESC LIMIT $2`,
+        `${HISTORY_ROWS} WHERE h.last_updated >= $1 ORDER BY h.last_updated DESC LIMIT $2`,
         [since, limit],
       );
     } else if (options.id === undefined) {
       rows = await this.query(
-        `SELECT ${HISTORY_COLUMNS} FROM resource_history WHERE resource_type = $1 AND last_updated >= $2
-         ORDER BY last_updated DESC, version_id DESC LIMIT $3`,
+        `${HISTORY_ROWS} WHERE h.resource_type = $1 AND h.last_updated >= $2
+         ORDER BY h.last_updated DESC, h.version_id DESC LIMIT $3`,
         [resourceType, since, limit],
       );
     } else {
       rows = await this.query(
-        `SELECT ${HISTORY_COLUMNS} FROM resource_history WHERE resource_type = $1 AND id = $2 AND last_updated >= $3
-         ORDER BY version_id DESC LIMIT $4`,
+        `${HISTORY_ROWS} WHERE h.resource_type = $1 AND h.id = $2 AND h.last_updated >= $3
+         ORDER BY h.version_id DESC LIMIT $4`,
         [resourceType, options.id, since, limit],
       );
     }
@@ -275,6 +295,7 @@ export class PostgresStore implements ResourceStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.queue.drain();
     await this.pool.end();
   }
 
@@ -358,13 +379,23 @@ export class PostgresStore implements ResourceStore {
     }
   }
 
-  /** Runs a write in the Bundle's transaction, or in its own. */
+  /**
+   * Runs a write in the Bundle's transaction, in a savepoint so that a failing statement undoes this
+   * write alone (a batch Bundle's entries fail one by one), or in a transaction of its own.
+   */
   private async write<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const transaction = this.current();
     if (transaction !== undefined) {
+      const client = await transaction.client;
       try {
-        return await work(await transaction.client);
+        await client.query('SAVEPOINT entry');
+        const result = await work(client);
+        await client.query('RELEASE SAVEPOINT entry');
+        return result;
       } catch (error) {
+        if (!isUnavailable(error)) {
+          await client.query('ROLLBACK TO SAVEPOINT entry; RELEASE SAVEPOINT entry').catch(() => {});
+        }
         throw translate(error);
       }
     }
@@ -378,6 +409,51 @@ export class PostgresStore implements ResourceStore {
     } catch (error) {
       broken = isUnavailable(error);
       if (!broken) await client.query('ROLLBACK').catch(() => {});
+      throw translate(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Queues a write for the next group commit; inside a transaction Bundle's transaction, runs it
+   * there at once, as one of the Bundle's writes.
+   */
+  private grouped<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (this.current() !== undefined) return this.write(work);
+    return this.queue.push(work);
+  }
+
+  /**
+   * One group commit: the batch's writes in one transaction on one connection, each in a savepoint
+   * when there are several, so that a failing one rolls back alone; one COMMIT, one WAL flush, for
+   * all. A lost connection fails the whole batch (503).
+   */
+  private async commitBatch(writes: QueuedWrite<PoolClient>[]): Promise<WriteOutcome[]> {
+    const client = await this.connect();
+    const alone = writes.length === 1;
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const outcomes: WriteOutcome[] = [];
+      for (const write of writes) {
+        if (!alone) await client.query('SAVEPOINT write');
+        try {
+          outcomes.push({ ok: true, value: await write.apply(client) });
+          if (!alone) await client.query('RELEASE SAVEPOINT write');
+        } catch (error) {
+          if (alone || isUnavailable(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT write');
+          await client.query('RELEASE SAVEPOINT write');
+          outcomes.push({ ok: false, error: translate(error) });
+        }
+      }
+      await client.query('COMMIT');
+      return outcomes;
+    } catch (error) {
+      broken = isUnavailable(error);
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
+      if (alone && !broken) return [{ ok: false, error: translate(error) }];
       throw translate(error);
     } finally {
       client.release(broken);
@@ -422,7 +498,7 @@ export class PostgresStore implements ResourceStore {
       versionId,
       lastUpdated,
       kind === 'create' ? 'POST' : 'PUT',
-      json,
+      null,
     ]);
     await this.index(client, resourceType, id, this.rowsOf(kind, resourceType, id, stored));
     return stored;
@@ -465,6 +541,16 @@ export class PostgresStore implements ResourceStore {
 
 // create and update answer with `withMeta`'s copy of the resource given (see `ownStore`).
 stampsCopies(PostgresStore.prototype);
+
+/** Moves the superseded version's text from `resources` into its history row (see `HISTORY_ROWS`). */
+async function keepPrevious(client: PoolClient, resourceType: string, id: string, row: HeadRow | undefined) {
+  if (row === undefined || row.deleted === 1) return;
+  await client.query(
+    `UPDATE resource_history h SET json = r.json FROM resources r WHERE r.resource_type = $1 AND r.id = $2
+     AND h.resource_type = r.resource_type AND h.id = r.id AND h.version_id = r.version_id`,
+    [resourceType, id],
+  );
+}
 
 async function head(client: PoolClient, resourceType: string, id: string): Promise<HeadRow | undefined> {
   const result = await client.query(

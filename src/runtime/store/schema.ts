@@ -6,7 +6,10 @@
  *   (with `meta.versionId` and `meta.lastUpdated`), NULL when the resource is deleted (`deleted` = 1,
  *   a tombstone: reads answer 410, https://hl7.org/fhir/R4/http.html#delete).
  * - `resource_history`: every version ever written, the deletions included (`method` DELETE,
- *   `json` NULL), for vread and history (https://hl7.org/fhir/R4/http.html#history).
+ *   `json` NULL), for vread and history (https://hl7.org/fhir/R4/http.html#history). The current
+ *   version's row holds no text: it stands for `resources.json`, so the text is kept once. Older
+ *   versions' rows hold theirs, deflated when that pays (a BLOB; history-text.ts). Files of the
+ *   previous layout are migrated at open (sqlite-layout.ts).
  */
 // Plain rowid tables with unique keys, not WITHOUT ROWID: rows hold whole resources (kilobytes),
 // and SQLite advises WITHOUT ROWID only for small rows (https://sqlite.org/withoutrowid.html §4);

@@ -9,7 +9,10 @@ import type { ResourceJson } from '../binding';
 import type { SearchQuery } from '../contracts';
 import { FhirHttpError } from '../outcome';
 import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
+import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit';
+import { type HistoryText, historyText, packHistoryText } from './history-text';
 import { STORE_SCHEMA } from './schema';
+import { migrateLayout } from './sqlite-layout';
 import type {
   ResourceStore,
   SearchContext,
@@ -47,18 +50,20 @@ export interface StoreSearchEngine {
   ): StoreSearchTextResult | undefined;
 }
 
-/** What writes need of the current version: no JSON, which would cost a string of kilobytes. */
+/** The current version with its text (NULL for a tombstone). */
 interface CurrentRow extends HeadRow {
   json: string | null;
 }
 
+/** A history row, with the current version's text when the row stands for it (history-text.ts). */
 interface HistoryRow {
   resource_type: string;
   id: string;
   version_id: number;
   last_updated: string;
   method: HistoryEntry['method'];
-  json: string | null;
+  json: HistoryText;
+  current: string | null;
 }
 
 export class SqliteStore implements ResourceStore {
@@ -69,6 +74,8 @@ export class SqliteStore implements ResourceStore {
   private readonly statements: ReturnType<typeof prepare>;
   /** Transaction wrappers made once: better-sqlite3 builds several functions per `transaction()` call. */
   private readonly transactions: ReturnType<SqliteStore['makeTransactions']>;
+  /** Writes waiting for the next group commit (see group-commit.ts). */
+  private readonly queue: WriteQueue<void>;
   /** Epoch ms of the last write, so that every write gets a later `lastUpdated` than the one before. */
   private lastStamp: number;
 
@@ -87,14 +94,21 @@ export class SqliteStore implements ResourceStore {
       this.db.pragma('busy_timeout = 5000');
     }
     this.db.exec(STORE_SCHEMA);
+    migrateLayout(this.db);
     this.onWrite = options.onWrite;
     this.engine = options.searchEngine ?? idOnlySearch;
     this.statements = prepare(this.db);
     this.transactions = this.makeTransactions();
+    this.queue = new WriteQueue((writes) => this.transactions.batch.immediate(writes));
     const latest = this.db.prepare('SELECT MAX(last_updated) AS latest FROM resource_history').get() as {
       latest: string | null;
     };
     this.lastStamp = latest.latest === null ? 0 : Date.parse(latest.latest);
+  }
+
+  /** Batches committed so far and the writes they held. */
+  get commits() {
+    return this.queue.counts;
   }
 
   /** The current version; 404 when unknown, 410 when deleted. */
@@ -103,6 +117,7 @@ export class SqliteStore implements ResourceStore {
   }
 
   readText(resourceType: string, id: string): string {
+    this.flush();
     const row = this.statements.current.get(resourceType, id) as CurrentRow | undefined;
     if (row === undefined) throw new FhirHttpError(404, `${resourceType}/${id} is not known`);
     if (row.deleted === 1 || row.json === null) {
@@ -112,31 +127,51 @@ export class SqliteStore implements ResourceStore {
   }
 
   vread(resourceType: string, id: string, versionId: string): ResourceJson {
+    this.flush();
     const row = this.statements.version.get(resourceType, id, Number(versionId)) as HistoryRow | undefined;
     if (row === undefined) {
       throw new FhirHttpError(404, `${resourceType}/${id}/_history/${versionId} is not known`);
     }
-    if (row.json === null)
+    const text = historyText(row.json, row.current);
+    if (text === null)
       throw new FhirHttpError(410, `${resourceType}/${id} version ${versionId} is a deletion`);
-    return JSON.parse(row.json) as ResourceJson;
+    return JSON.parse(text) as ResourceJson;
   }
 
-  /** Stores a new resource. Keeps `resource.id` when given (transactions assign ids beforehand). */
-  create(resourceType: string, resource: ResourceJson): ResourceJson {
-    return this.transactions.create.immediate(resourceType, resource.id ?? randomUUID(), resource);
+  /**
+   * Stores a new resource. Keeps `resource.id` when given (transactions assign ids beforehand).
+   * Resolves once the write is committed, with the writes queued beside it (group-commit.ts).
+   */
+  create(resourceType: string, resource: ResourceJson): Promise<ResourceJson> {
+    const id = resource.id ?? randomUUID();
+    return this.write(() => this.transactions.create(resourceType, id, resource));
   }
 
-  update(resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) {
-    return this.transactions.update.immediate(resourceType, id, resource, options);
+  update(
+    resourceType: string,
+    id: string,
+    resource: ResourceJson,
+    options: UpdateOptions,
+  ): Promise<{ resource: ResourceJson; created: boolean }> {
+    return this.write(() => this.transactions.update(resourceType, id, resource, options));
   }
 
   /** Marks the resource deleted (a tombstone). Deleting an unknown or deleted resource changes nothing. */
-  delete(resourceType: string, id: string): void {
-    this.transactions.delete.immediate(resourceType, id);
+  delete(resourceType: string, id: string): Promise<void> {
+    return this.write(() => this.transactions.delete(resourceType, id));
+  }
+
+  /**
+   * Commits the queued writes now. Every read does so first, so that a read sees each write made
+   * before it in this process, answered or not, as when every write committed on its own.
+   */
+  flush(): void {
+    if (this.queue.size > 0) void this.queue.drain();
   }
 
   /** Versions newest first, of one resource, one type, or everything (`resourceType` undefined). */
   history(resourceType: string | undefined, options: HistoryOptions): HistoryEntry[] {
+    this.flush();
     const since = options.since ?? '';
     const limit = options.count ?? 100;
     let rows: HistoryRow[];
@@ -152,17 +187,20 @@ export class SqliteStore implements ResourceStore {
         lastUpdated: row.last_updated,
         method: row.method,
       };
-      if (row.json !== null) entry.resource = JSON.parse(row.json) as ResourceJson;
+      const text = historyText(row.json, row.current);
+      if (text !== null) entry.resource = JSON.parse(text) as ResourceJson;
       return entry;
     });
   }
 
   /** One store serves every version; `context` tells the engine which version's parameters apply. */
   search(query: SearchQuery, context?: SearchContext): Awaitable<StoreSearchResult> {
+    this.flush();
     return this.engine.search(query, this, context);
   }
 
   searchText(query: SearchQuery, context?: SearchContext): StoreSearchTextResult | undefined {
+    this.flush();
     return this.engine.searchText?.(query, this.db, context);
   }
 
@@ -193,29 +231,46 @@ export class SqliteStore implements ResourceStore {
 
   /** Closes at once (the promise is for callers that also close other stores); a second call does nothing. */
   close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return Promise.resolve();
+    this.flush();
+    this.db.close();
     return Promise.resolve();
   }
 
   /**
-   * Called with `.immediate`: a write transaction takes the write lock at BEGIN. A deferred one reads
+   * The batch is called with `.immediate`: a write transaction takes the write lock at BEGIN. A deferred one reads
    * first and then asks for the lock, and SQLite fails it at once with SQLITE_BUSY, without waiting,
    * when another process writes meanwhile (https://sqlite.org/lang_transaction.html).
    */
   private makeTransactions() {
-    const { head, tombstone, history } = this.statements;
+    const { head, current, tombstone, history } = this.statements;
+    // Inside the batch's transaction, better-sqlite3 runs each nested transaction below as a
+    // SAVEPOINT: a write that throws rolls back alone and the batch goes on.
+    const batch = this.db.transaction((writes: QueuedWrite<void>[]) =>
+      writes.map((write): WriteOutcome => {
+        try {
+          return { ok: true, value: write.apply() };
+        } catch (error) {
+          // SQLite ends the whole transaction on some errors (a full disk, I/O): then the batch fails.
+          if (!this.db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
     return {
+      batch,
       create: this.db.transaction((resourceType: string, id: string, resource: ResourceJson) => {
         if (head.get(resourceType, id) !== undefined) {
           throw new FhirHttpError(409, `${resourceType}/${id} already exists`);
         }
-        return this.write('create', resourceType, id, 1, resource);
+        return this.put('create', resourceType, id, 1, resource);
       }),
       update: this.db.transaction(
         (resourceType: string, id: string, resource: ResourceJson, options: UpdateOptions) => {
-          const row = head.get(resourceType, id) as HeadRow | undefined;
+          const row = current.get(resourceType, id) as CurrentRow | undefined;
           const versionId = nextVersion(resourceType, id, row, options);
-          const stored = this.write(
+          this.keepPrevious(resourceType, id, row);
+          const stored = this.put(
             row === undefined ? 'create' : 'update',
             resourceType,
             id,
@@ -226,9 +281,10 @@ export class SqliteStore implements ResourceStore {
         },
       ),
       delete: this.db.transaction((resourceType: string, id: string) => {
-        const row = head.get(resourceType, id) as HeadRow | undefined;
+        const row = current.get(resourceType, id) as CurrentRow | undefined;
         if (row === undefined || row.deleted === 1) return;
         const versionId = row.version_id + 1;
+        this.keepPrevious(resourceType, id, row);
         const lastUpdated = this.nextStamp();
         tombstone.run(versionId, lastUpdated, resourceType, id);
         history.run(resourceType, id, versionId, lastUpdated, 'DELETE', null);
@@ -246,7 +302,26 @@ export class SqliteStore implements ResourceStore {
     return new Date(this.lastStamp).toISOString();
   }
 
-  private write(
+  /**
+   * Queues a write for the next group commit; inside a transaction Bundle's explicit transaction
+   * (`begin`), runs it there at once, as one of the Bundle's writes.
+   */
+  private write<T>(apply: () => T): Promise<T> {
+    if (!this.db.inTransaction) return this.queue.push(apply);
+    try {
+      return Promise.resolve(apply());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Moves the text of the version being superseded from `resources` into its history row (history-text.ts). */
+  private keepPrevious(resourceType: string, id: string, row: CurrentRow | undefined): void {
+    if (row === undefined || row.json === null) return;
+    this.statements.keep.run(packHistoryText(row.json), resourceType, id, row.version_id);
+  }
+
+  private put(
     kind: 'create' | 'update',
     resourceType: string,
     id: string,
@@ -257,13 +332,14 @@ export class SqliteStore implements ResourceStore {
     const stored = withMeta(resourceType, id, versionId, lastUpdated, resource);
     const json = JSON.stringify(stored);
     this.statements.upsert.run(resourceType, id, versionId, lastUpdated, json);
+    // No text: the history row of the current version stands for `resources.json`.
     this.statements.history.run(
       resourceType,
       id,
       versionId,
       lastUpdated,
       kind === 'create' ? 'POST' : 'PUT',
-      json,
+      null,
     );
     this.onWrite?.({ kind, resourceType, id, versionId: String(versionId), resource: stored }, this.db);
     return stored;
@@ -275,12 +351,14 @@ stampsCopies(SqliteStore.prototype);
 
 function prepare(db: Database.Database) {
   const historyColumns = 'resource_type, id, version_id, last_updated, method, json';
+  // A history row and, when it is the current version's, that version's text from `resources`.
+  const historyRows = `SELECT h.resource_type, h.id, h.version_id, h.last_updated, h.method, h.json,
+    CASE WHEN h.json IS NULL THEN r.json END AS current FROM resource_history h
+    LEFT JOIN resources r ON r.resource_type = h.resource_type AND r.id = h.id AND r.version_id = h.version_id`;
   return {
     current: db.prepare('SELECT version_id, deleted, json FROM resources WHERE resource_type = ? AND id = ?'),
     head: db.prepare('SELECT version_id, deleted FROM resources WHERE resource_type = ? AND id = ?'),
-    version: db.prepare(
-      'SELECT json FROM resource_history WHERE resource_type = ? AND id = ? AND version_id = ?',
-    ),
+    version: db.prepare(`${historyRows} WHERE h.resource_type = ? AND h.id = ? AND h.version_id = ?`),
     upsert: db.prepare(
       `INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?)
        ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
@@ -290,16 +368,17 @@ function prepare(db: Database.Database) {
       'UPDATE resources SET version_id = ?, last_updated = ?, deleted = 1, json = NULL WHERE resource_type = ? AND id = ?',
     ),
     history: db.prepare(`INSERT INTO resource_history (${historyColumns}) VALUES (?, ?, ?, ?, ?, ?)`),
-    historyAll: db.prepare(
-      `SELECT ${historyColumns} FROM resource_history WHERE last_updated >= ? ORDER BY last_updated DESC LIMIT ?`,
+    keep: db.prepare(
+      'UPDATE resource_history SET json = ? WHERE resource_type = ? AND id = ? AND version_id = ?',
     ),
+    historyAll: db.prepare(`${historyRows} WHERE h.last_updated >= ? ORDER BY h.last_updated DESC LIMIT ?`),
     historyType: db.prepare(
-      `SELECT ${historyColumns} FROM resource_history WHERE resource_type = ? AND last_updated >= ?
-       ORDER BY last_updated DESC, version_id DESC LIMIT ?`,
+      `${historyRows} WHERE h.resource_type = ? AND h.last_updated >= ?
+       ORDER BY h.last_updated DESC, h.version_id DESC LIMIT ?`,
     ),
     historyOne: db.prepare(
-      `SELECT ${historyColumns} FROM resource_history WHERE resource_type = ? AND id = ? AND last_updated >= ?
-       ORDER BY version_id DESC LIMIT ?`,
+      `${historyRows} WHERE h.resource_type = ? AND h.id = ? AND h.last_updated >= ?
+       ORDER BY h.version_id DESC LIMIT ?`,
     ),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * What a resource store offers the default services, the transaction Bundle and the health checks.
- * Two implementations: the embedded SQLite store (synchronous inside, so its answers are plain
- * values) and the PostgreSQL store (promises). Callers `await` either.
+ * Two implementations: the embedded SQLite store (synchronous inside: its reads answer plain values)
+ * and the PostgreSQL store (promises). Writes answer promises on both: they are group-committed
+ * (group-commit.ts), settled once their transaction has committed. Callers `await` either.
  */
 import type { ResourceJson } from '../binding';
 import type { SearchQuery } from '../contracts';
