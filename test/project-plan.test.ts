@@ -123,6 +123,7 @@ describe('project plan', () => {
       assert.ok(pkg.dependencies[dependency], `${dependency} is a dependency`);
     }
     assert.equal(pkg.scripts.load, 'node --import tsx src/runtime/load/cli.ts');
+    assert.equal(pkg.scripts['store:stats'], 'node --import tsx src/runtime/stats/cli.ts');
     assert.match(pkg.dependencies['better-sqlite3'], /12/);
   });
 });

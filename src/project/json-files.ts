@@ -71,6 +71,7 @@ export function packageJsonObject(view: ProjectView): Record<string, unknown> {
       typecheck: 'tsc --noEmit',
       'client:add': 'node --import tsx src/runtime/app/add-client.ts',
       load: 'node --import tsx src/runtime/load/cli.ts',
+      'store:stats': 'node --import tsx src/runtime/stats/cli.ts',
     },
     dependencies: pick(RUNTIME_DEPENDENCIES, ranges),
     devDependencies: pick(DEV_DEPENDENCIES, ranges),
