@@ -4,7 +4,6 @@
  * SQLite file's size. Checked against what was written, through the store's interface.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { projectConfig } from '../../src/runtime/app/run';
 import { openStore } from '../../src/runtime/load/cli';
 import { runStats } from '../../src/runtime/stats/cli';
