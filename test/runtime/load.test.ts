@@ -13,6 +13,7 @@ import { projectConfig, startProject } from '../../src/runtime/app/run';
 import { openStore } from '../../src/runtime/load/cli';
 import { readLines } from '../../src/runtime/load/lines';
 import { describeInvalid, loadFiles } from '../../src/runtime/load/loader';
+import { createReporter } from '../../src/runtime/load/progress';
 import { LoadState } from '../../src/runtime/load/state';
 import { bulkObservation, bulkPatient, FAMILIES, writeNdjson } from '../support/bulk-data';
 import { eventually } from '../support/eventually';
@@ -271,5 +272,52 @@ describe('bulk load: reading lines', () => {
     const rest = [];
     for await (const line of readLines(file, { offset: 11, line: 2 })) rest.push(line);
     assert.deepEqual(rest, all.slice(2));
+  });
+});
+
+describe('bulk load: progress', () => {
+  function stream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+    const chunks: string[] = [];
+    const fake = {
+      isTTY,
+      columns: 120,
+      write: (chunk: string) => chunks.push(chunk) > 0,
+      cursorTo: () => true,
+      clearLine: () => true,
+      clearScreenDown: () => true,
+      moveCursor: () => true,
+      on: () => fake,
+      removeListener: () => fake,
+    };
+    return { stream: fake as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
+  }
+  const progress = {
+    file: 'a.ndjson',
+    bytesDone: 3 * 1024 * 1024,
+    bytesTotal: 12 * 1024 * 1024,
+    loaded: 3000,
+    invalid: 2,
+    seconds: 1.5,
+  };
+
+  it('writes a plain line at most every interval when not on a terminal', () => {
+    const out = stream(false);
+    const reporter = createReporter(out.stream, 60_000);
+    reporter.progress(progress);
+    reporter.progress({ ...progress, loaded: 4000 });
+    reporter.line('a.ndjson:3: Not JSON');
+    reporter.stop();
+    assert.equal(
+      out.text(),
+      'load: 25% of 12.0 MB, 3000 loaded, 2 invalid, 2000 resources/s\na.ndjson:3: Not JSON\n',
+    );
+  });
+
+  it('draws a bar with MB done, rate and counts on a terminal', () => {
+    const out = stream(true);
+    const reporter = createReporter(out.stream);
+    reporter.progress(progress);
+    reporter.stop();
+    assert.match(out.text(), /25% \| 3\.0\/12\.0 MB \| 2000 resources\/s \| 3000 loaded, 2 invalid/);
   });
 });
