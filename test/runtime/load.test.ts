@@ -10,11 +10,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { projectConfig, startProject } from '../../src/runtime/app/run';
+import type { ResourceJson } from '../../src/runtime/binding';
 import { openStore } from '../../src/runtime/load/cli';
 import { readLines } from '../../src/runtime/load/lines';
 import { describeInvalid, loadFiles } from '../../src/runtime/load/loader';
 import { createReporter } from '../../src/runtime/load/progress';
 import { LoadState } from '../../src/runtime/load/state';
+import { FhirHttpError } from '../../src/runtime/outcome';
+import type { UpdateOptions } from '../../src/runtime/service';
 import { bulkObservation, bulkPatient, FAMILIES, writeNdjson } from '../support/bulk-data';
 import { eventually } from '../support/eventually';
 import { tempFolders } from '../support/temp';
@@ -126,6 +129,7 @@ describe('bulk load', function () {
       files: [inputs.patients],
       state: new LoadState(path.join(dir, 'data', 'fhir.sqlite.load-state.json')),
       batchSize: 500,
+      maxBatchMs: 600_000,
       onInvalid: (record) => reported.push(describeInvalid(record)),
       onProgress: () => {
         batches += 1;
@@ -154,6 +158,64 @@ describe('bulk load', function () {
     const restarted = await load(dir, [inputs.patients, '--restart']);
     assert.match(restarted.stdout, new RegExp(`^loaded ${PATIENTS} resources`));
     assert.deepEqual(counts(dir), { resources: PATIENTS, versions: 2 * PATIENTS });
+  });
+
+  it('commits when a transaction has lasted maxBatchMs, before the batch is full', async () => {
+    const dir = makeProject(path.join(root.path, 'timed'));
+    const store = await openStore(projectConfig({ projectDir: dir, versions: [r4Module], env: {} }), [
+      r4Module,
+    ]);
+    let commits = 0;
+    try {
+      const summary = await loadFiles({
+        store,
+        binding: r4Module.binding,
+        files: [inputs.observations],
+        state: new LoadState(path.join(dir, 'state.json')),
+        batchSize: 1000,
+        maxBatchMs: 0,
+        onProgress: () => {
+          commits += 1;
+        },
+      });
+      assert.equal(summary.loaded, OBSERVATIONS);
+    } finally {
+      await store.close();
+    }
+    assert.equal(commits, OBSERVATIONS);
+  });
+
+  it('reports a resource the store refuses, and still loads the rest of its batch', async () => {
+    const dir = makeProject(path.join(root.path, 'refused'));
+    const store = await openStore(projectConfig({ projectDir: dir, versions: [r4Module], env: {} }), [
+      r4Module,
+    ]);
+    const refusing = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== 'update') return Reflect.get(target, name, receiver);
+        return (type: string, id: string, resource: ResourceJson, options: UpdateOptions) => {
+          if (id === 'o-5') throw new FhirHttpError(409, 'o-5 is locked');
+          return target.update(type, id, resource, options);
+        };
+      },
+    });
+    const reported: string[] = [];
+    try {
+      const summary = await loadFiles({
+        store: refusing,
+        binding: r4Module.binding,
+        files: [inputs.observations],
+        state: new LoadState(path.join(dir, 'state.json')),
+        batchSize: 100,
+        maxBatchMs: 600_000,
+        onInvalid: (record) => reported.push(describeInvalid(record)),
+      });
+      assert.deepEqual([summary.loaded, summary.invalid], [OBSERVATIONS - 1, 1]);
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(reported, [`${inputs.observations}:6: o-5 is locked`]);
+    assert.deepEqual(counts(dir), { resources: OBSERVATIONS - 1, versions: OBSERVATIONS - 1 });
   });
 
   it('on its signal, commits what it read and exits 130 saying how to resume', async () => {

@@ -14,7 +14,9 @@ import { projectConfig } from '../app/run';
 import { readSearchSettings, wireSearch } from '../app/search';
 import type { VersionModule } from '../app/types';
 import { ConfigError, type ServerConfig } from '../config';
+import { createIndexTables } from '../search/sql/indexer';
 import { createStore } from '../store/create-store';
+import type { SqliteStore } from '../store/sqlite-store';
 import type { ResourceStore } from '../store/types';
 import { DEFAULT_BATCH_SIZE, describeInvalid, invalidOutcome, loadFiles } from './loader';
 import { createReporter, summaryLine } from './progress';
@@ -131,6 +133,9 @@ export async function openStore(config: ServerConfig, versions: VersionModule[])
   const search = wireSearch(versions, readSearchSettings(config.sections.search));
   const store = createStore(config.store, search.store);
   try {
+    // The indexer would create its tables inside the first write's transaction, and a rollback of
+    // that one (a resource the store refuses) would take them away from under its statements.
+    if (store.kind === 'sqlite') createIndexTables((store as SqliteStore).db);
     await search.reindexIfStale(store);
   } catch (error) {
     await store.close();

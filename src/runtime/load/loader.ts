@@ -2,20 +2,21 @@
  * Bulk load: resources from NDJSON (or Bundle JSON) files into the configured store, through its
  * public interface only, so that the search index is filled as by any write. Each record is parsed
  * and validated with the version's validator; valid ones are written in batches, one store
- * transaction a batch (`update` by id with `allowCreate`, so that loading again is idempotent;
- * `create` for a resource without id). After each commit the progress file records the position
+ * transaction a batch (see batch.ts). After each commit the progress file records the position
  * reached: an interruption loses at most the batch in progress, and the next run resumes there.
  * Invalid records never stop the load; they are reported once, after their batch commits, so that a
  * resumed run does not report them twice.
  */
 import { statSync } from 'node:fs';
 import type { OutcomeIssue, ResourceJson, VersionBinding } from '../binding';
-import { FhirHttpError } from '../outcome';
 import type { ResourceStore } from '../store/types';
+import { BatchWriter, type Pending } from './batch';
 import { type LoadRecord, readRecords } from './records';
 import type { FileProgress, LoadState } from './state';
 
 export const DEFAULT_BATCH_SIZE = 1000;
+/** Below SQLite's busy timeout (5 s), which a server writing beside the load waits at most. */
+export const DEFAULT_MAX_BATCH_MS = 1000;
 
 export interface InvalidRecord {
   /** `file:line` (or `file:entry N`). */
@@ -54,18 +55,15 @@ export interface LoadOptions {
   binding: Pick<VersionBinding, 'validate' | 'resourceTypes'>;
   files: string[];
   state: LoadState;
-  /** Resources per store transaction. */
+  /** Resources per store transaction, at most. */
   batchSize?: number;
+  /** How long a store transaction may stay open, at most (ms). */
+  maxBatchMs?: number;
   onInvalid?: (record: InvalidRecord) => void;
   /** After each committed batch. */
   onProgress?: (progress: LoadProgress) => void;
   /** Stops the load at the next record: what was read is committed, the rest left for the next run. */
   signal?: AbortSignal;
-}
-
-interface Pending {
-  where: string;
-  resource: ResourceJson;
 }
 
 export async function loadFiles(options: LoadOptions): Promise<LoadSummary> {
@@ -92,54 +90,55 @@ export async function loadFiles(options: LoadOptions): Promise<LoadSummary> {
     summary.invalidBefore += progress.invalid;
   }
 
-  for (const [index, file] of options.files.entries()) {
-    const progress = progresses[index] as FileProgress;
-    if (progress.done) {
-      summary.skipped.push(file);
-      continue;
-    }
-    let batch: Pending[] = [];
-    let invalid: InvalidRecord[] = [];
-    let reached = { offset: progress.offset, line: progress.line };
-    const commit = async () => {
-      const failed = await writeBatch(options.store, batch);
-      invalid.push(...failed);
-      const written = batch.length - failed.length;
-      summary.loaded += written;
-      summary.invalid += invalid.length;
-      progress.loaded += written;
-      progress.invalid += invalid.length;
-      bytesDone += reached.offset - progress.offset;
-      progress.offset = reached.offset;
-      progress.line = reached.line;
+  const writer = new BatchWriter(options.store, options.maxBatchMs ?? DEFAULT_MAX_BATCH_MS);
+  try {
+    for (const [index, file] of options.files.entries()) {
+      const progress = progresses[index] as FileProgress;
+      if (progress.done) {
+        summary.skipped.push(file);
+        continue;
+      }
+      let invalid: InvalidRecord[] = [];
+      let reached = { offset: progress.offset, line: progress.line };
+      const commit = async () => {
+        const written = await writer.commit();
+        summary.loaded += written;
+        summary.invalid += invalid.length;
+        progress.loaded += written;
+        progress.invalid += invalid.length;
+        bytesDone += reached.offset - progress.offset;
+        progress.offset = reached.offset;
+        progress.line = reached.line;
+        options.state.save();
+        for (const record of invalid) options.onInvalid?.(record);
+        invalid = [];
+        options.onProgress?.({
+          file,
+          bytesDone,
+          bytesTotal,
+          loaded: summary.loaded,
+          invalid: summary.invalid,
+          seconds: seconds(),
+        });
+      };
+      for await (const record of readRecords(file, reached)) {
+        const checked = check(record, options.binding);
+        if ('issues' in checked) invalid.push(checked);
+        else invalid.push(...(await writer.add(checked)));
+        reached = record.after;
+        if (writer.size >= batchSize || writer.due) await commit();
+        if (options.signal?.aborted) break;
+      }
+      if (writer.size > 0 || invalid.length > 0 || reached.offset !== progress.offset) await commit();
+      if (options.signal?.aborted) {
+        summary.interrupted = true;
+        break;
+      }
+      progress.done = true;
       options.state.save();
-      for (const record of invalid) options.onInvalid?.(record);
-      batch = [];
-      invalid = [];
-      options.onProgress?.({
-        file,
-        bytesDone,
-        bytesTotal,
-        loaded: summary.loaded,
-        invalid: summary.invalid,
-        seconds: seconds(),
-      });
-    };
-    for await (const record of readRecords(file, reached)) {
-      const checked = check(record, options.binding);
-      if ('issues' in checked) invalid.push(checked);
-      else batch.push(checked);
-      reached = record.after;
-      if (batch.length >= batchSize) await commit();
-      if (options.signal?.aborted) break;
     }
-    if (batch.length > 0 || invalid.length > 0 || reached.offset !== progress.offset) await commit();
-    if (options.signal?.aborted) {
-      summary.interrupted = true;
-      break;
-    }
-    progress.done = true;
-    options.state.save();
+  } finally {
+    await writer.abandon();
   }
   summary.seconds = seconds();
   return summary;
@@ -175,51 +174,6 @@ function check(record: LoadRecord, binding: LoadOptions['binding']): Pending | I
 
 function problem(code: string, diagnostics: string): OutcomeIssue {
   return { severity: 'error', code, diagnostics };
-}
-
-/**
- * Writes the batch in one transaction and returns the records the store refused. When the store
- * refuses one (a 4xx answer), the batch is rolled back and written again one resource a transaction,
- * so that the others still load. Any other failure (the database gone) ends the load: the progress
- * file still names the last committed batch.
- */
-async function writeBatch(store: ResourceStore, batch: Pending[]): Promise<InvalidRecord[]> {
-  if (batch.length === 0) return [];
-  try {
-    await inTransaction(store, batch);
-    return [];
-  } catch (error) {
-    if (!isRefusal(error)) throw error;
-  }
-  const refused: InvalidRecord[] = [];
-  for (const pending of batch) {
-    try {
-      await inTransaction(store, [pending]);
-    } catch (error) {
-      if (!isRefusal(error)) throw error;
-      refused.push({ where: pending.where, issues: error.issues });
-    }
-  }
-  return refused;
-}
-
-async function inTransaction(store: ResourceStore, batch: Pending[]): Promise<void> {
-  await store.begin();
-  try {
-    for (const { resource } of batch) {
-      if (typeof resource.id === 'string') {
-        await store.update(resource.resourceType, resource.id, resource, { allowCreate: true });
-      } else await store.create(resource.resourceType, resource);
-    }
-    await store.commit();
-  } catch (error) {
-    await store.rollback();
-    throw error;
-  }
-}
-
-function isRefusal(error: unknown): error is FhirHttpError {
-  return error instanceof FhirHttpError && error.status < 500;
 }
 
 /** `file:line: message (path); message (path)` */
