@@ -119,9 +119,11 @@ describe('project plan', () => {
     assert.deepEqual(config.basePaths, { stu3: '/stu3', r4: '/r4' });
     const pkg = JSON.parse(plan.files.get('package.json')?.text ?? '{}');
     assert.equal(pkg.name, 'demo');
-    for (const dependency of ['express', 'better-sqlite3', 'ajv', 'pino', 'tsx']) {
+    for (const dependency of ['express', 'better-sqlite3', 'ajv', 'pino', 'tsx', 'cli-progress']) {
       assert.ok(pkg.dependencies[dependency], `${dependency} is a dependency`);
     }
+    assert.equal(pkg.scripts.load, 'node --import tsx src/runtime/load/cli.ts');
+    assert.equal(pkg.scripts['store:stats'], 'node --import tsx src/runtime/stats/cli.ts');
     assert.match(pkg.dependencies['better-sqlite3'], /12/);
   });
 });

@@ -12,6 +12,7 @@ import { FHIRGEN_ROOT } from './sources';
 const RUNTIME_DEPENDENCIES = [
   'ajv',
   'better-sqlite3',
+  'cli-progress',
   'express',
   'fhirpath',
   'helmet',
@@ -23,6 +24,7 @@ const RUNTIME_DEPENDENCIES = [
 ];
 const DEV_DEPENDENCIES = [
   '@types/better-sqlite3',
+  '@types/cli-progress',
   '@types/express',
   '@types/mocha',
   '@types/node',
@@ -68,6 +70,8 @@ export function packageJsonObject(view: ProjectView): Record<string, unknown> {
       test: 'mocha',
       typecheck: 'tsc --noEmit',
       'client:add': 'node --import tsx src/runtime/app/add-client.ts',
+      load: 'node --import tsx src/runtime/load/cli.ts',
+      'store:stats': 'node --import tsx src/runtime/stats/cli.ts',
     },
     dependencies: pick(RUNTIME_DEPENDENCIES, ranges),
     devDependencies: pick(DEV_DEPENDENCIES, ranges),

@@ -667,6 +667,48 @@ for (const store of ['sqlite', 'postgres'] as const) {
       });
     });
 
+    describe('npm run load and npm run store:stats', () => {
+      it('loads an NDJSON file into the store while the server runs, reporting the invalid line, then reports the store size', async () => {
+        const tag = `bulk${store}`;
+        const lines = Array.from({ length: 40 }, (_, i) =>
+          JSON.stringify({
+            resourceType: 'Patient',
+            id: `${tag}-${i}`,
+            name: [{ family: tag, given: [`G${i}`] }],
+          }),
+        );
+        lines.splice(7, 0, '{"resourceType":"Patient","birthDate":"yesterday"}');
+        const file = path.join(dir, `${tag}.ndjson`);
+        writeFileSync(file, `${lines.join('\n')}\n`);
+        const env = {
+          ...process.env,
+          ...(database === undefined ? {} : { STORE: 'postgres', STORE_URL: database.url }),
+        };
+        const loaded = await run('npm', ['run', '--silent', 'load', '--', `${tag}.ndjson`, '--fhir', 'r4'], {
+          cwd: dir,
+          env,
+        }).then(
+          () => assert.fail('an invalid line exits 1'),
+          (error: { code: number; stdout: string; stderr: string }) => error,
+        );
+        assert.equal(loaded.code, 1, loaded.stderr);
+        assert.match(loaded.stdout, /^loaded 40 resources in [\d.]+ s \(\d+ resources\/s\), 1 invalid\n$/);
+        assert.match(loaded.stderr, new RegExp(`${tag}\\.ndjson:8: .*birthDate`));
+        const found = await request(`${base}/r4/Patient?family=${tag}&_summary=count`);
+        assert.equal(found.body.total, 40, found.text);
+        const read = await request(`${base}/r4/Patient/${tag}-39`);
+        assert.equal(read.body.name[0].given[0], 'G39', read.text);
+
+        const stats = await run('npm', ['run', '--silent', 'store:stats', '--', '--json'], { cwd: dir, env });
+        const report = JSON.parse(stats.stdout) as {
+          kind: string;
+          types: { resourceType: string; resources: number }[];
+        };
+        assert.equal(report.kind, store);
+        assert.ok((report.types.find((type) => type.resourceType === 'Patient')?.resources ?? 0) >= 40);
+      });
+    });
+
     if (store === 'postgres')
       describe('PostgreSQL unreachable', () => {
         it('stops the start with one line naming the server when PostgreSQL cannot be reached', async () => {
