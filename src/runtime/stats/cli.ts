@@ -51,7 +51,7 @@ export async function runStats(run: StatsRun): Promise<number> {
 /** Aligned columns: types first, then tables, then the file size. */
 export function formatStats(stats: StoreStats): string {
   const lines: string[][] = [
-    ['type', 'resources', 'deleted', 'versions', 'JSON', 'all versions', 'index rows'],
+    ['type', 'resources', 'deleted', 'versions', 'JSON', 'older versions', 'index rows'],
   ];
   for (const type of stats.types) {
     lines.push([
@@ -60,7 +60,7 @@ export function formatStats(stats: StoreStats): string {
       String(type.deleted),
       String(type.versions),
       size(type.jsonBytes),
-      size(type.historyJsonBytes),
+      size(type.olderVersionBytes),
       String(type.indexRows),
     ]);
   }

@@ -1,6 +1,6 @@
 /**
  * How much the store holds, per resource type: current resources, deleted ones, versions, bytes of
- * JSON (current and all versions), and search index rows; per table, its rows and (where the database
+ * the current versions' JSON and of the older versions as stored, and search index rows; per table, its rows and (where the database
  * can tell) its bytes with its indexes; for SQLite, the file's size. Read-only, and written against
  * what any store keeps (`resources`, `resource_history`): index tables are found as the other tables
  * with a `resource_type` column, so that a change to the search index's tables needs no change here.
@@ -20,8 +20,12 @@ export interface TypeStats {
   versions: number;
   /** JSON text of the current versions, in bytes (UTF-8). */
   jsonBytes: number;
-  /** JSON text of every version. */
-  historyJsonBytes: number;
+  /**
+   * Bytes of the older versions: the current version's text is kept once (in `resources`, counted
+   * in `jsonBytes`); on SQLite older ones as stored, deflated where that pays; on PostgreSQL (jsonb,
+   * which the database compresses itself) the length of their JSON text.
+   */
+  olderVersionBytes: number;
   /** Rows in the search index tables. */
   indexRows: number;
 }
@@ -70,7 +74,7 @@ export async function storeStats(store: ResourceStore): Promise<StoreStats> {
         deleted: 0,
         versions: 0,
         jsonBytes: 0,
-        historyJsonBytes: 0,
+        olderVersionBytes: 0,
         indexRows: 0,
       };
       types.set(resourceType, stats);
@@ -90,7 +94,7 @@ export async function storeStats(store: ResourceStore): Promise<StoreStats> {
   )) {
     const stats = typeOf(String(row.resource_type));
     stats.versions = Number(row.versions);
-    stats.historyJsonBytes = Number(row.bytes);
+    stats.olderVersionBytes = Number(row.bytes);
   }
   const bytes = await source.tableBytes();
   const tables: TableStats[] = [];
