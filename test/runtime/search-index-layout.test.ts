@@ -2,7 +2,8 @@
  * A store written by a release that indexed each resource once per FHIR version (index rows told
  * apart by a `v` column) still searches after the upgrade: the old index tables are dropped when the
  * server opens the store, and every resource is indexed again at start (app/search.ts
- * `reindexIfStale`), which run.ts logs as "search index rebuilt for N resources".
+ * `reindexIfStale`), which run.ts logs as "search index rebuilt for N resources". The tables exist
+ * from the start, before any write.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -92,6 +93,29 @@ describe('search index: a store of the previous index layout', () => {
       );
       // Opened again, the index is current: nothing to rebuild.
       assert.equal(await search.reindexIfStale(store), 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('exists before the first write, so that a first write rolled back leaves the index usable', async () => {
+    const search = wireSearch(
+      [{ binding: r4Binding, basePath: '/r4', searchTables: TABLES, createServices: () => ({}) }],
+      readSearchSettings(undefined),
+    );
+    const store = createStore({ kind: 'sqlite', path: path.join(dir, 'fhir.sqlite') }, search.store);
+    try {
+      assert.equal(await search.reindexIfStale(store), 0);
+      // A transaction Bundle whose last entry fails: its writes, the first ever, are rolled back.
+      await store.begin();
+      await store.create('Patient', { resourceType: 'Patient', id: 'gone', name: [{ family: 'Chalmers' }] });
+      await store.rollback();
+      await store.create('Patient', { resourceType: 'Patient', id: 'p1', name: [{ family: 'Chalmers' }] });
+      const found = await store.search(patientQuery(), { version: 'r4', baseUrl: 'http://localhost/r4' });
+      assert.deepEqual(
+        found.match.map((resource) => resource.id),
+        ['p1'],
+      );
     } finally {
       await store.close();
     }

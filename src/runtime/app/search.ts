@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../config';
 import type { SearchParser } from '../http/search-parser';
 import { createSearchParser, createVersionedSearchEngine } from '../search/adapters';
-import { createIndexRows, createSearchIndexer, reindexStore } from '../search/sql/indexer';
+import { createIndexRows, createIndexTables, createSearchIndexer, reindexStore } from '../search/sql/indexer';
 import type { FhirVersion, SearchTables } from '../search/table';
 import type { TerminologySource } from '../search/terminology';
 import type { StoreHooks } from '../store/create-store';
@@ -96,6 +96,9 @@ export function wireSearch(versions: VersionModule[], settings: SearchSettings):
       }
       const store = resourceStore as SqliteStore;
       store.db.exec('CREATE TABLE IF NOT EXISTS fhirgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      // The index tables exist before the first write: made inside a write's transaction instead, a
+      // rollback of that write (a failed transaction Bundle) would drop them under the indexer.
+      createIndexTables(store.db);
       const row = store.db.prepare("SELECT value FROM fhirgen_meta WHERE key = 'search_tables'").get() as
         | { value: string }
         | undefined;
