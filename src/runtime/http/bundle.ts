@@ -8,9 +8,9 @@
  * transaction too, so that a thousand entries cost one commit, but each entry succeeds or fails on its
  * own (https://hl7.org/fhir/R4/http.html#brules): the store keeps each write in a savepoint of its own.
  */
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { FhirHttpError, operationOutcome } from '../outcome';
+import { newResourceId } from '../store/resource-id';
 import type { Call, TransactionControl } from './settings';
 import type { FhirRequest, FhirResponse } from './types';
 
@@ -157,7 +157,7 @@ function assignIds(entries: BundleEntry[]) {
   entries.forEach((entry, index) => {
     const resource = entry.resource as { resourceType?: unknown } | undefined;
     if (entry.request?.method !== 'POST' || typeof resource?.resourceType !== 'string') return;
-    const id = randomUUID();
+    const id = newResourceId();
     ids.set(index, id);
     if (typeof entry.fullUrl === 'string' && entry.fullUrl.startsWith('urn:uuid:')) {
       references.set(entry.fullUrl, `${resource.resourceType}/${id}`);

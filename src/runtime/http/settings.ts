@@ -128,7 +128,7 @@ export function checkIncoming(call: Call, body: unknown, resourceType: string, u
  * this very type (unreplaced, unwrapped, on one of the product's stores), the answer is the resource
  * `checkIncoming` has just validated, copied by the store (`withMeta`), with only these changes:
  * - `id`: on update the URL's id, which the validated body already carried; on create a new
- *   `randomUUID()` (or a transaction's, also a UUID), a valid id, in place of the client's.
+ *   `newResourceId()` (store/resource-id.ts, also a transaction's), a valid id, in place of the client's.
  * - `meta`: the incoming `meta`, validated with the rest of the body, with `versionId` set to the
  *   version number (digits: a valid id) and `lastUpdated` to `Date.prototype.toISOString()` of the
  *   store's clock (a valid instant).

@@ -7,7 +7,6 @@
  * The `pg` driver is loaded when a PostgresStore is made, so that SQLite-only servers never load it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { ResourceJson } from '../binding';
 import type { SearchQuery } from '../contracts';
@@ -18,6 +17,7 @@ import type { HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit';
 import { cannotReach, isUnavailable, unavailable } from './postgres-errors';
 import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY, SCHEMA_VERSION } from './postgres-schema';
+import { newResourceId } from './resource-id';
 import type { StoreSearchEngine } from './sqlite-store';
 import { parseStored } from './stored';
 import type { ResourceStore, SearchContext, StoreSearchResult } from './types';
@@ -135,7 +135,7 @@ export class PostgresStore implements ResourceStore {
   }
 
   create(resourceType: string, resource: ResourceJson): Promise<ResourceJson> {
-    const id = resource.id ?? randomUUID();
+    const id = resource.id ?? newResourceId();
     return this.grouped(async (client) => {
       const stamp = await nextStamp(client);
       if ((await head(client, resourceType, id)) !== undefined) {

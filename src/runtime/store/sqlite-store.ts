@@ -3,7 +3,6 @@
  * history and delete tombstones (https://hl7.org/fhir/R4/http.html). One store serves every FHIR
  * version: the same JSON read through `/r4` and `/stu3` is cast to each version's class.
  */
-import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ResourceJson } from '../binding';
 import type { SearchQuery } from '../contracts';
@@ -11,6 +10,7 @@ import { FhirHttpError } from '../outcome';
 import type { Awaitable, HistoryEntry, HistoryOptions, UpdateOptions } from '../service';
 import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit';
 import { type HistoryText, historyText, packHistoryText } from './history-text';
+import { newResourceId } from './resource-id';
 import { STORE_SCHEMA } from './schema';
 import { migrateLayout } from './sqlite-layout';
 import type {
@@ -143,7 +143,7 @@ export class SqliteStore implements ResourceStore {
    * Resolves once the write is committed, with the writes queued beside it (group-commit.ts).
    */
   create(resourceType: string, resource: ResourceJson): Promise<ResourceJson> {
-    const id = resource.id ?? randomUUID();
+    const id = resource.id ?? newResourceId();
     return this.write(() => this.transactions.create(resourceType, id, resource));
   }
 
