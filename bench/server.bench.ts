@@ -1,7 +1,8 @@
 /**
  * `npm run bench server`: requests per second and p99 latency of the runtime's FHIR server against a
  * bare Express route serving the same JSON (and node-fhir-server-core 2.2.5 when it was installed
- * into bench/.cache, see ANCHORS.md), for read by id and create of a ~3 KB Patient, 50 connections.
+ * into bench/.cache, see ANCHORS.md), for read by id and create of a 3.4 KB Patient
+ * (bench/rich-patient.ts), 50 connections.
  * Each server runs in its own process and autocannon in another; rounds are interleaved and the
  * median of each is printed. Figures, not assertions.
  *
@@ -26,6 +27,7 @@ import { storeServices } from '../src/runtime/store/store-service';
 import type { ResourceStore } from '../src/runtime/store/types';
 import { r4Binding } from '../test/runtime/fixtures/binding';
 import { generatedBinding } from '../test/runtime/fixtures/generated';
+import { richPatient } from './rich-patient';
 
 const ROOT = path.resolve(__dirname, '..');
 const CORE_DIR = path.join(__dirname, '.cache', 'node_modules', '@asymmetrik', 'node-fhir-server-core');
@@ -35,43 +37,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PATIENT_ID = 'bench-patient';
 const LOG_LEVEL = process.env.BENCH_LOG ?? 'info';
 
-/** A Patient of about 3 KB, with the elements the bench binding knows. */
-function benchPatient(): ResourceJson {
-  const names = Array.from({ length: 8 }, (_, i) => ({
-    use: 'official',
-    family: `Family${i}`,
-    given: [`Given${i}`, `Middle${i}`],
-    prefix: ['Dr.'],
-  }));
-  const addresses = Array.from({ length: 8 }, (_, i) => ({
-    use: 'home',
-    line: [`${i + 1} Example Street`, `Apartment ${i}`],
-    city: 'Springfield',
-    state: 'IL',
-    postalCode: `6270${i}`,
-    country: 'USA',
-  }));
-  const telecom = Array.from({ length: 8 }, (_, i) => ({
-    system: 'phone',
-    value: `+1 555 010${i}`,
-    use: 'home',
-    rank: i + 1,
-  }));
-  const identifier = Array.from({ length: 8 }, (_, i) => ({
-    system: 'urn:oid:1.2.36.146.595.217.0.1',
-    value: `MRN-${1000 + i}`,
-  }));
-  return {
-    resourceType: 'Patient',
-    active: true,
-    identifier,
-    name: names,
-    telecom,
-    gender: 'female',
-    birthDate: '1974-12-25',
-    address: addresses,
-  };
-}
+/** The rich Patient of the write benches (about 3.4 KB). */
+const benchPatient = () => richPatient() as ResourceJson;
 
 /**
  * `fhirgen`: the runtime with its default embedded store (SQLite file, WAL) in a temporary folder.

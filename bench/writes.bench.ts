@@ -20,45 +20,13 @@ import { SqliteStore } from '../src/runtime/store/sqlite-store';
 import { storeServices } from '../src/runtime/store/store-service';
 import type { ResourceStore } from '../src/runtime/store/types';
 import { startPostgres } from '../test/support/postgres';
+import { richPatient as richJson } from './rich-patient';
+
+const richPatient = (i: number) => richJson(i) as ResourceJson;
 
 const PATIENTS = Number(process.env.BENCH_WRITES_PATIENTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_WRITES_CONCURRENCY ?? 50);
 const CTX: ServiceContext = { requestId: 'bench', baseUrl: 'http://localhost/r4', version: 'r4' };
-
-/** A rich Patient of about 3.4 KB: several names, addresses, telecoms, identifiers and contacts. */
-export function richPatient(i: number): ResourceJson {
-  const list = <T>(count: number, make: (n: number) => T) => Array.from({ length: count }, (_, n) => make(n));
-  return {
-    resourceType: 'Patient',
-    active: true,
-    identifier: list(8, (n) => ({ system: 'urn:oid:1.2.36.146.595.217.0.1', value: `MRN-${i}-${n}` })),
-    name: list(8, (n) => ({ use: 'official', family: `Family${i % 97}${n}`, given: [`Given${n}`, `M${i}`] })),
-    telecom: list(8, (n) => ({
-      system: 'phone',
-      value: `+1 555 01${i % 100}${n}`,
-      use: 'home',
-      rank: n + 1,
-    })),
-    gender: i % 2 === 0 ? 'female' : 'male',
-    birthDate: `19${String(30 + (i % 70)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 10}`,
-    address: list(8, (n) => ({
-      use: 'home',
-      line: [`${n + 1} Example Street`, `Apartment ${i % 50}`],
-      city: 'Springfield',
-      state: 'IL',
-      postalCode: `6270${n}`,
-      country: 'USA',
-    })),
-    contact: list(3, (n) => ({
-      relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0131', code: 'N' }] }],
-      name: { family: `Contact${n}`, given: [`Kin${i % 10}`] },
-      telecom: [{ system: 'phone', value: `+1 555 02${n}${i % 10}` }],
-    })),
-    communication: [
-      { language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en-US' }] }, preferred: true },
-    ],
-  };
-}
 
 /** Runs `count` calls of `work`, `CONCURRENCY` in flight; calls per second and CPU microseconds per call. */
 async function run(count: number, work: (i: number) => unknown) {

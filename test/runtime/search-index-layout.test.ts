@@ -16,6 +16,7 @@ import { parseSearch, readQueryPairs } from '../../src/runtime/search/parse';
 import { INDEX_TABLES } from '../../src/runtime/search/sql/schema';
 import { createStore } from '../../src/runtime/store/create-store';
 import { STORE_SCHEMA } from '../../src/runtime/store/schema';
+import type { ResourceStore } from '../../src/runtime/store/types';
 import { startPostgres } from '../support/postgres';
 import { r4Binding } from './fixtures/binding';
 import { TABLES } from './fixtures/search/tables';
@@ -66,6 +67,12 @@ const patientQuery = () => {
   return parsed.query;
 };
 
+/** The ids a `family=chalm` search finds through R4. */
+async function foundIds(store: ResourceStore): Promise<(string | undefined)[]> {
+  const found = await store.search(patientQuery(), { version: 'r4', baseUrl: 'http://localhost/r4' });
+  return found.match.map((resource) => resource.id);
+}
+
 describe('search index: a store of the previous index layout', () => {
   let dir: string;
   beforeEach(() => {
@@ -86,11 +93,7 @@ describe('search index: a store of the previous index layout', () => {
       const db = (store as unknown as { db: Database.Database }).db;
       const columns = db.prepare("SELECT name FROM pragma_table_info('search_string')").pluck().all();
       assert.ok(!columns.includes('v'), `columns ${columns.join(', ')}`);
-      const found = await store.search(patientQuery(), { version: 'r4', baseUrl: 'http://localhost/r4' });
-      assert.deepEqual(
-        found.match.map((resource) => resource.id),
-        ['p1'],
-      );
+      assert.deepEqual(await foundIds(store), ['p1']);
       // Opened again, the index is current: nothing to rebuild.
       assert.equal(await search.reindexIfStale(store), 0);
     } finally {
@@ -111,11 +114,7 @@ describe('search index: a store of the previous index layout', () => {
       await store.create('Patient', { resourceType: 'Patient', id: 'gone', name: [{ family: 'Chalmers' }] });
       await store.rollback();
       await store.create('Patient', { resourceType: 'Patient', id: 'p1', name: [{ family: 'Chalmers' }] });
-      const found = await store.search(patientQuery(), { version: 'r4', baseUrl: 'http://localhost/r4' });
-      assert.deepEqual(
-        found.match.map((resource) => resource.id),
-        ['p1'],
-      );
+      assert.deepEqual(await foundIds(store), ['p1']);
     } finally {
       await store.close();
     }
@@ -148,11 +147,7 @@ describe('search index: a store of the previous index layout', () => {
     const store = createStore({ kind: 'postgres', url: database.url, poolSize: 2 }, search.store);
     try {
       assert.equal(await search.reindexIfStale(store), 1);
-      const found = await store.search(patientQuery(), { version: 'r4', baseUrl: 'http://localhost/r4' });
-      assert.deepEqual(
-        found.match.map((resource) => resource.id),
-        ['p1'],
-      );
+      assert.deepEqual(await foundIds(store), ['p1']);
     } finally {
       await store.close();
       await database.stop();

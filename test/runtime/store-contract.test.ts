@@ -12,16 +12,7 @@ import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import type { ResourceStore } from '../../src/runtime/store/types';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { TABLES } from './fixtures/search/tables';
-
-async function statusOf(action: () => unknown): Promise<number | undefined> {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof FhirHttpError) return error.status;
-    throw error;
-  }
-  return undefined;
-}
+import { statusOf } from './fixtures/status';
 
 const patient = (extra: Record<string, unknown> = {}): ResourceJson => ({
   resourceType: 'Patient',

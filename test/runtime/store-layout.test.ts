@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ResourceJson } from '../../src/runtime/binding';
-import { FhirHttpError } from '../../src/runtime/outcome';
 import type { PostgresStore } from '../../src/runtime/store/postgres-store';
 import { STORE_SCHEMA } from '../../src/runtime/store/schema';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store';
 import type { ResourceStore } from '../../src/runtime/store/types';
+import { statusOf } from './fixtures/status';
 import { type OpenedStore, STORE_BACKENDS } from './fixtures/stores';
 
 const patient = (id: string, family: string): ResourceJson => ({
@@ -22,16 +22,6 @@ const patient = (id: string, family: string): ResourceJson => ({
   name: [{ family, given: ['Anna', 'Maria'] }],
   address: [{ line: ['1 Example Street'], city: 'Springfield', postalCode: '62701', country: 'USA' }],
 });
-
-async function statusOf(action: () => unknown): Promise<number | undefined> {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof FhirHttpError) return error.status;
-    throw error;
-  }
-  return undefined;
-}
 
 /** What reads, vreads and history answer for Patient/a after versions Smith, Jones and a deletion. */
 async function answers(store: ResourceStore) {

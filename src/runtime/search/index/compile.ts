@@ -87,7 +87,8 @@ function tokenize(text: string): string[] {
   return tokens;
 }
 
-const PRIMITIVES = new Set([
+/** FHIR's primitive type names, which the `fhirpath` models spell in lower case (`FHIR.dateTime`). */
+export const PRIMITIVES = new Set([
   'boolean',
   'integer',
   'string',

@@ -6,7 +6,7 @@
 import type * as FhirPath from 'fhirpath';
 import type { Model } from 'fhirpath';
 import type { FhirVersion } from '../table';
-import { type CompiledPath, compilePath } from './compile';
+import { type CompiledPath, compilePath, PRIMITIVES } from './compile';
 
 interface Loaded {
   fhirpath: typeof FhirPath;
@@ -187,29 +187,6 @@ export function withCollectionCasts(expression: string): string {
     )
     .replace(/\.as\(([A-Za-z]+)\)/g, (_m, type: string) => `.ofType(${fhirType(type)})`);
 }
-
-const PRIMITIVES = new Set([
-  'boolean',
-  'integer',
-  'string',
-  'decimal',
-  'uri',
-  'url',
-  'canonical',
-  'base64Binary',
-  'instant',
-  'date',
-  'dateTime',
-  'time',
-  'code',
-  'oid',
-  'id',
-  'markdown',
-  'unsignedInt',
-  'positiveInt',
-  'uuid',
-  'xhtml',
-]);
 
 /**
  * `resolve()` would fetch the referenced resource; for indexing, `where(resolve() is Patient)` only
