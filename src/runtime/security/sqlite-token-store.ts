@@ -245,7 +245,9 @@ export class SqliteTokenStore implements TokenStore {
           s.purgeBlocks.run(now).changes +
           s.purgeCounters.run(now).changes,
       );
-      return purge();
+      // IMMEDIATE: a write transaction takes the write lock at BEGIN, waiting (busy_timeout) for
+      // another process's commit instead of failing when it upgrades (sqlite-store.ts makeTransactions).
+      return purge.immediate();
     });
   }
 

@@ -167,7 +167,7 @@ export function reindexStore(db: Database.Database, hook: IndexHook): number {
         db,
       );
     }
-  })();
+  }).immediate();
   return rows.length;
 }
 
