@@ -1,12 +1,12 @@
 /**
- * ele-1 and ext-1 run as JavaScript (src/invariants/native.ts): they must say what the published R4
+ * ele-1 and ext-1 run as JavaScript (src/runtime/invariants/native.ts): they must say what the published R4
  * expressions say through the engine, on object nodes (typed by their data type) and on primitives
  * (evaluated from their parent, where the engine knows the primitive's type and its `_name` object).
  */
 import assert from 'node:assert/strict';
 import * as fhirpath from 'fhirpath';
 import { fhirpathModel } from '../src/invariants/index';
-import { ele1Object, ele1Primitive, ext1 } from '../src/invariants/native';
+import { ele1Object, ele1Primitive, ext1 } from '../src/runtime/invariants/native';
 import { loadExamples } from './schemas-support';
 
 const model = fhirpathModel('r4');

@@ -8,11 +8,16 @@ import path from 'node:path';
 import type { InvariantData } from '../emit/invariants/data';
 import { INVARIANTS_FILE } from '../emit/invariants/index';
 import type { FhirVersionId } from '../ir/types';
-import { type FhirpathModel, InvariantEvaluator } from './evaluator';
-import type { JsonObject } from './functions';
+import { type FhirpathModel, InvariantEvaluator } from '../runtime/invariants/evaluator';
+import type { JsonObject } from '../runtime/invariants/functions';
 
-export { type EvaluatorOptions, InvariantEvaluator, type InvariantViolation } from './evaluator';
-export { invariantIssues, withInvariants } from './outcome';
+export {
+  type EvaluatorOptions,
+  InvariantEvaluator,
+  type InvariantViolation,
+} from '../runtime/invariants/evaluator';
+export { invariantIssues } from '../runtime/invariants/outcome';
+export { withInvariants } from './outcome';
 
 /** The engine's model of each version (fhirpath ships `fhir-context/dstu2`, `stu3`, `r4`). */
 export function fhirpathModel(version: FhirVersionId): FhirpathModel {

@@ -22,7 +22,7 @@
  * not reject what it cannot decide. An expression that throws is reported as a warning, never dropped.
  */
 import * as fhirpath from 'fhirpath';
-import type { InvariantData, InvariantRule, WalkStructure } from '../emit/invariants/data';
+import type { InvariantData, InvariantRule, WalkStructure } from './data';
 import {
   bundleIndex,
   type FunctionContext,
@@ -48,7 +48,7 @@ export interface EvaluatorOptions {
   /** The engine's model of the version (`fhirpath/fhir-context/r4` ...). */
   model: FhirpathModel;
   /** ValueSet URL -> members as `system|code` (`generated/<version>/server/value-sets.json`). */
-  valueSets?: Record<string, string[]>;
+  valueSets?: Readonly<Record<string, readonly string[]>>;
   /** The structural validator, for `conformsTo()`. */
   validate?: (resource: JsonObject) => boolean;
   /** Evaluate ele-1 and ext-1 through the engine too (for measurements and the native tests). */

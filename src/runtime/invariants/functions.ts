@@ -10,7 +10,7 @@
  * `htmlChecks()` (R4) and `htmlchecks()` (STU3) are the engine's own (fhirpath 5.x, which applies the
  * narrative rules of https://hl7.org/fhir/R4/narrative.html#xhtml).
  */
-import { ResourceNode } from 'fhirpath/src/types';
+import { ResourceNode } from 'fhirpath/src/types.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -24,7 +24,7 @@ export interface NodeScope {
 
 export interface FunctionContext {
   scope(): NodeScope;
-  valueSets: Record<string, string[]>;
+  valueSets: Readonly<Record<string, readonly string[]>>;
   /** Whether a resource type is, or specialises, `type`. */
   isA(resourceType: string, type: string): boolean;
   validate?: (resource: JsonObject) => boolean;

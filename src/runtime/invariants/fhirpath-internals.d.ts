@@ -1,5 +1,5 @@
 /** The one engine internal used: building a typed node for a resource that `resolve()` returns. */
-declare module 'fhirpath/src/types' {
+declare module 'fhirpath/src/types.js' {
   export class ResourceNode {
     readonly data: unknown;
     static makeResNode(
