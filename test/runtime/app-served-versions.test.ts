@@ -52,7 +52,9 @@ describe('versions a project serves', () => {
         body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Served' }] }),
       });
       assert.equal(created.status, 201);
-      const found = await (await fetch(`${project.url}/r4/Patient?family=served`)).json();
+      const found = (await (await fetch(`${project.url}/r4/Patient?family=served`)).json()) as {
+        total: number;
+      };
       assert.equal(found.total, 1);
       assert.equal((await fetch(`${project.url}/stu3/Patient?family=served`)).status, 404);
       assert.ok(read.includes('r4'), 'the served version is indexed');
