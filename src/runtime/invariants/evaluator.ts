@@ -258,11 +258,14 @@ export class InvariantEvaluator {
       const message = `cannot be parsed: ${(error as Error).message}`;
       return () => message;
     }
+    // The engine wraps each variable it is given on every call: only expressions that read them get them.
+    const usesVariables = /%(resource|rootResource)\b/.test(rule.expression);
     return (node, _sibling, scope) => {
       if (node === undefined || node === null) return true;
       this.current = scope;
       try {
-        const result = run(node, { resource: scope.resource, rootResource: scope.rootResource }) as unknown[];
+        const variables = usesVariables ? { resource: scope.resource, rootResource: scope.rootResource } : {};
+        const result = run(node, variables) as unknown[];
         return !(result.length === 1 && result[0] === false);
       } catch (error) {
         return `could not be evaluated: ${(error as Error).message}`;
