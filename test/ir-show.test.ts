@@ -41,16 +41,32 @@ describe('IR description for people', function () {
     assert.match(text, /\nPatientContact \(backbone Patient\.contact\)\n/);
     assert.match(text, /\n {2}_id +token +Resource\.id +\(common\)\n/);
     assert.match(text, /\n {2}link +0\.\.\* +PatientLink\[\] +\?!Σ /);
+    assert.match(
+      text,
+      /\nconstraints:\n(.*\n)* {2}dom-2 +error +Patient +contained\.contained\.empty\(\) +If the resource/,
+    );
+    assert.match(text, /\nconstraints of FHIR R4: 8934, 8934 checked, 0 not checked\n$/);
+  });
+
+  it('shows which DSTU2 constraints are checked (through STU3) and how many are not, by reason', async () => {
+    const model = await loadModel('dstu2');
+    const text = describeType(model, findType(model, 'Observation') ?? assert.fail('Observation'));
+    assert.match(
+      text,
+      /\n {2}obs-6 +error +Observation +dataAbsentReason\.empty\(\) or value\.empty\(\) \(stu3\) /,
+    );
+    assert.match(text, /\n {2}obs-7 +error +Observation +not checked: stu3-meaning-differs +Component code/);
+    assert.match(
+      text,
+      /\nconstraints of FHIR DSTU2: 151, 80 checked, 71 not checked \(24 stu3-meaning-differs, 47 no-stu3-counterpart\)\n$/,
+    );
   });
 
   it('shows primitives with their JSON type, regex and range', async () => {
     const model = await loadModel('stu3');
     const text = describeType(model, findType(model, 'positiveInt') ?? assert.fail('positiveInt'));
     assert.match(text, /^positiveInt: primitive type, FHIR STU3 3\.0\.1/);
-    assert.match(
-      text,
-      /\n {2}JSON type: integer\n {2}regex: \[1-9\]\[0-9\]\*\n {2}range: 1\.\.2147483647\n$/,
-    );
+    assert.match(text, /\n {2}JSON type: integer\n {2}regex: \[1-9\]\[0-9\]\*\n {2}range: 1\.\.2147483647\n/);
   });
 
   it('shows a backbone on its own, with content references', async () => {

@@ -121,6 +121,7 @@ function tinyModel(): FhirModel {
   return {
     version: { id: 'r4', fhirVersion: '9.9.9', label: 'TINY', packages: ['tiny@1'] },
     json: {},
+    constraints: [],
     primitives: [
       primitive('string', 'string', { regex: '[ \\r\\n\\t\\S]+' }),
       primitive('code', 'string', { regex: '[^\\s]+(\\s[^\\s]+)*' }),

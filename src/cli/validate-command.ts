@@ -5,6 +5,8 @@ import type { OperationOutcome } from '../emit/schemas/runtime/outcome';
 import type { FhirValidator } from '../emit/schemas/runtime/validator';
 import { FhirgenError } from '../errors';
 import { parseVersionList } from '../generate/models';
+import { type InvariantEvaluator, loadInvariantEvaluator, withInvariants } from '../invariants/index';
+import type { FhirVersionId } from '../ir/types';
 import { type ResourceInput, readResourceInputs } from './inputs';
 
 type Format = 'text' | 'json' | 'ndjson';
@@ -13,6 +15,8 @@ interface ValidateOptions {
   fhir: string;
   format: string;
   schemas: string;
+  /** False with `--no-invariants`. */
+  invariants: boolean;
 }
 
 type Input = ResourceInput;
@@ -39,11 +43,15 @@ export function registerValidateCommand(program: Command): void {
     .requiredOption('--fhir <version>', 'the FHIR version to validate against (r4, stu3, dstu2)')
     .option('--format <format>', 'text, json (OperationOutcome) or ndjson', 'text')
     .option('--schemas <dir>', 'the generated output root holding <version>/schemas', DEFAULT_GENERATED)
+    .option('--no-invariants', 'check structure only, not the constraints (invariants) of the definitions')
     .action((paths: string[], options: ValidateOptions) => {
       const format = parseFormat(options.format);
-      const [version] = parseVersionList(options.fhir);
-      const validator = loadValidator(path.join(options.schemas, version as string, 'schemas'));
-      const checked = readResourceInputs(paths).map((input) => check(validator, input));
+      const [version] = parseVersionList(options.fhir) as [FhirVersionId];
+      const validator = loadValidator(path.join(options.schemas, version, 'schemas'));
+      const invariants = options.invariants
+        ? loadInvariants(path.join(options.schemas, version), version, validator)
+        : undefined;
+      const checked = readResourceInputs(paths).map((input) => check(validator, invariants, input));
       process.stdout.write(render(checked, format));
       process.exitCode = exitCode(checked);
     });
@@ -73,7 +81,23 @@ function loadValidator(dir: string): FhirValidator {
   }
 }
 
-function check(validator: FhirValidator, input: Input): Checked {
+function loadInvariants(dir: string, version: FhirVersionId, validator: FhirValidator): InvariantEvaluator {
+  try {
+    return loadInvariantEvaluator(dir, version, { validate: (resource) => validator.isValid(resource) });
+  } catch (cause) {
+    throw new FhirgenError(
+      'UNREADABLE_INPUT',
+      `cannot load the generated invariants: ${(cause as Error).message}`,
+      {
+        location: dir,
+        hint: 'run `fhirgen generate models`, or pass --no-invariants',
+        cause,
+      },
+    );
+  }
+}
+
+function check(validator: FhirValidator, invariants: InvariantEvaluator | undefined, input: Input): Checked {
   if (input.unreadable !== undefined) {
     const issue = {
       severity: 'fatal' as const,
@@ -83,7 +107,9 @@ function check(validator: FhirValidator, input: Input): Checked {
     return { input, valid: false, outcome: { resourceType: 'OperationOutcome', issue: [issue] } };
   }
   const result = validator.validate(input.json);
-  return { input, valid: result.valid, outcome: validator.outcome(result) };
+  const outcome = validator.outcome(result);
+  if (!result.valid || invariants === undefined) return { input, valid: result.valid, outcome };
+  return { input, ...withInvariants(outcome, invariants.check(input.json), validator.issueLocation) };
 }
 
 function exitCode(checked: Checked[]): number {
@@ -121,12 +147,15 @@ function renderText(checked: Checked[]): string {
   const lines: string[] = [];
   for (const { input, valid, outcome } of checked) {
     const name = /\.ndjson$/i.test(input.file) ? `${input.file}#${input.index}` : input.file;
+    const issues = outcome.issue.filter((issue) => issue.severity !== 'information');
     if (valid) {
-      lines.push(`${name}: valid`);
-      continue;
+      const warnings =
+        issues.length === 0 ? '' : ` (${issues.length === 1 ? '1 warning' : `${issues.length} warnings`})`;
+      lines.push(`${name}: valid${warnings}`);
+    } else {
+      lines.push(`${name}: ${issues.length === 1 ? '1 issue' : `${issues.length} issues`}`);
     }
-    lines.push(`${name}: ${outcome.issue.length === 1 ? '1 issue' : `${outcome.issue.length} issues`}`);
-    for (const issue of outcome.issue) {
+    for (const issue of issues) {
       const where = (issue.expression ?? issue.location ?? [])[0];
       lines.push(
         `  ${issue.severity} [${issue.code}]${where === undefined ? '' : ` ${where}`}: ${issue.diagnostics}`,

@@ -5,13 +5,14 @@
  */
 import { CORE_VERSIONS, type FetchOptions, fetchPackages, type LoadedPackage } from '../definitions/index';
 import { emitClasses } from '../emit/classes/index';
+import { emitInvariants } from '../emit/invariants/index';
 import { emitSchemas } from '../emit/schemas/index';
 import { emitServerData } from '../emit/server/version-data';
 import { FhirgenError } from '../errors';
 import { buildModel, type FhirModel, type FhirVersionId } from '../ir/index';
 import { type CheckResult, checkFiles, type WriteResult, writeFiles } from '../write/index';
 
-export type Stage = 'load' | 'ir' | 'classes' | 'schemas' | 'server' | 'write' | 'check';
+export type Stage = 'load' | 'ir' | 'classes' | 'schemas' | 'server' | 'invariants' | 'write' | 'check';
 
 export interface StageEvent {
   version: FhirVersionId;
@@ -40,7 +41,7 @@ export interface GenerateModelsResult {
 }
 
 /** The folders of `generated/<version>/` that hold only generated files (extra files there are stale). */
-export const MANAGED_FOLDERS = ['classes', 'runtime', 'schemas', 'server'];
+export const MANAGED_FOLDERS = ['classes', 'invariants', 'runtime', 'schemas', 'server'];
 
 type Timer = <T>(stage: Stage, run: () => T, detail: (value: T) => string) => T;
 
@@ -61,7 +62,12 @@ export function emitModelFiles(model: FhirModel, time: Timer = (_, run) => run()
     () => emitSchemas(model),
     (files) => `${files.size} files`,
   );
-  return new Map([...classes, ...schemas, ...server]);
+  const invariants = time(
+    'invariants',
+    () => emitInvariants(model),
+    (files) => `${files.size} files`,
+  );
+  return new Map([...classes, ...schemas, ...server, ...invariants]);
 }
 
 export async function generateModels(options: GenerateModelsOptions): Promise<GenerateModelsResult> {

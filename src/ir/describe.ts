@@ -1,7 +1,9 @@
+import { constraintCounts } from './constraints';
 import type {
   BackboneType,
   ChoiceGroup,
   ComplexType,
+  Constraint,
   Element,
   FhirModel,
   PrimitiveType,
@@ -17,7 +19,9 @@ import type {
  */
 export function describeType(model: FhirModel, type: TypeDefinition): string {
   const lines = [...header(model, type)];
-  if (type.kind === 'primitive') return [...lines, ...primitiveLines(type)].join('\n').concat('\n');
+  if (type.kind === 'primitive') {
+    return [...lines, ...primitiveLines(type), ...constraintLines(model, type)].join('\n').concat('\n');
+  }
   lines.push('', ...membersLines(type));
   if (type.kind !== 'backbone') {
     for (const backbone of type.backbones) {
@@ -27,7 +31,37 @@ export function describeType(model: FhirModel, type: TypeDefinition): string {
   if (type.kind === 'resource' && type.searchParameters.length > 0) {
     lines.push('', 'search parameters:', ...table(type.searchParameters.map(searchRow)).map(indent));
   }
+  lines.push(...constraintLines(model, type));
   return lines.join('\n').concat('\n');
+}
+
+/**
+ * The type's constraints (for a backbone, those on its path), then the version's counts: how many
+ * constraints are checked and how many are not, by reason.
+ */
+function constraintLines(model: FhirModel, type: TypeDefinition): string[] {
+  const own = model.constraints.filter((constraint) =>
+    type.kind === 'backbone'
+      ? constraint.owner === type.owner && constraint.path === type.path
+      : constraint.owner === type.name,
+  );
+  const lines: string[] = [];
+  if (own.length > 0) lines.push('', 'constraints:', ...table(own.map(constraintRow)).map(indent));
+  const counts = constraintCounts(model);
+  const reasons = Object.entries(counts.unchecked).map(([reason, count]) => `${count} ${reason}`);
+  lines.push(
+    '',
+    `constraints of FHIR ${model.version.label}: ${counts.total}, ${counts.checked} checked, ${counts.total - counts.checked} not checked${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`,
+  );
+  return lines;
+}
+
+function constraintRow(constraint: Constraint): string[] {
+  const rule =
+    constraint.unchecked !== undefined
+      ? `not checked: ${constraint.unchecked}`
+      : `${constraint.expression ?? ''}${constraint.expressionSource === 'definition' ? '' : ` (${constraint.expressionSource})`}`;
+  return [constraint.key, constraint.severity, constraint.path, rule, constraint.human];
 }
 
 function header(model: FhirModel, type: TypeDefinition): string[] {

@@ -12,6 +12,7 @@ import {
   type TypeCategory,
   typeNameOf,
 } from './collect';
+import { collectConstraints } from './constraints';
 import { type DefinitionIndex, indexDefinitions } from './definition-index';
 import type { TypeUniverse } from './element-types';
 import { mergeTypes } from './element-types';
@@ -62,6 +63,9 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
   const compartment = time('patient compartment', () => patientCompartment(index, resources));
   const valueSets = time('bound value sets', () => boundValueSets(built, index));
   const hierarchies = time('code hierarchies', () => codeHierarchies(index));
+  const constraints = time('constraints', () =>
+    collectConstraints([...collected.primitives, ...structures], versionId),
+  );
   return {
     version,
     json: { ...JSON_FORMATS[versionId] },
@@ -71,6 +75,7 @@ export function buildModel(packages: LoadedPackage[], versionId: FhirVersionId):
     patientCompartment: compartment,
     valueSets,
     codeHierarchies: hierarchies,
+    constraints,
   };
 }
 

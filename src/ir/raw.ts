@@ -53,7 +53,17 @@ export interface RawElementDefinition {
   isSummary?: boolean;
   minValueInteger?: number;
   maxValueInteger?: number;
+  constraint?: RawConstraint[];
   [key: string]: unknown;
+}
+
+/** `ElementDefinition.constraint`: DSTU2 has `xpath` only, STU3 and R4 add `expression`. */
+export interface RawConstraint {
+  key?: string;
+  severity?: string;
+  human?: string;
+  expression?: string;
+  xpath?: string;
 }
 
 export interface RawStructureDefinition {

@@ -39,6 +39,45 @@ export interface FhirModel {
   valueSets: BoundValueSet[];
   /** The code systems of the packages whose concepts nest, for `:above`/`:below` token searches. */
   codeHierarchies: CodeHierarchy[];
+  /**
+   * Every constraint (invariant) of every element of every type's snapshot, sorted by owner, path and
+   * key; the ones that cannot be checked say why (`unchecked`).
+   */
+  constraints: Constraint[];
+}
+
+/**
+ * Why a constraint is not evaluated. `no-stu3-counterpart`, `stu3-meaning-differs`: a DSTU2 constraint
+ * (XPath only) for which STU3 has no FHIRPath expression of the same key on the same path, or one whose
+ * XPath says something else. `known-wrong`: the published expression rejects valid resources.
+ */
+export type UncheckedReason = 'no-stu3-counterpart' | 'stu3-meaning-differs' | 'known-wrong';
+
+/**
+ * Where the FHIRPath expression that runs comes from: the definition itself, STU3's definition of the
+ * same key on the same path (DSTU2), or a fix of a published expression known to be wrong.
+ */
+export type ExpressionSource = 'definition' | 'stu3' | 'fixed';
+
+/** One `ElementDefinition.constraint` (https://hl7.org/fhir/R4/elementdefinition.html#invs). */
+export interface Constraint {
+  /** `obs-6`, `ele-1`. */
+  key: string;
+  severity: 'error' | 'warning';
+  /** The constraint's text for people, reported as `<key>: <human>`. */
+  human: string;
+  /** The FHIRPath expression that is evaluated; absent when `unchecked`. */
+  expression?: string;
+  /** Set with `expression`. */
+  expressionSource?: ExpressionSource;
+  /** The expression as published, when it differs from `expression` or is absent (DSTU2). */
+  publishedExpression?: string;
+  xpath?: string;
+  /** The element it sits on, as the snapshot writes it: `Observation.component`, `Period`. */
+  path: ElementPath;
+  /** The resource, data type or primitive whose snapshot carries it. */
+  owner: string;
+  unchecked?: UncheckedReason;
 }
 
 /** Facts of a version's JSON format that its StructureDefinitions do not state. */

@@ -92,4 +92,9 @@ export interface VersionBinding {
   cast(json: unknown): CastResult;
   /** Validates JSON against the version's schema; an empty list means valid. */
   validate(json: unknown): OutcomeIssue[];
+  /**
+   * The constraints (invariants) a structurally valid resource breaks, as `invariant` issues with the
+   * constraint's severity, errors first. Absent when the generated code has no invariant data.
+   */
+  invariants?(resource: ResourceJson): OutcomeIssue[];
 }

@@ -31,6 +31,11 @@ export interface ServerConfig {
   logLevel: LogLevel;
   updateCreate: boolean;
   validateResults: boolean;
+  /**
+   * Check the constraints (invariants) of incoming resources (https://hl7.org/fhir/R4/conformance-rules.html#constraints):
+   * an error gives 422. Off only for a server that must accept legacy data; a warning says so at start.
+   */
+  invariants: boolean;
   /** Result properties the version does not define: 500 (`reject`) or left out with a warning (`drop`). */
   droppedProperties: 'reject' | 'drop';
   /** On SIGTERM/SIGINT, how long requests in flight may take to finish before connections are cut. */
@@ -69,6 +74,7 @@ const KNOWN_KEYS = new Set([
   'logLevel',
   'updateCreate',
   'validateResults',
+  'invariants',
   'droppedProperties',
   'shutdownTimeoutMs',
 ]);
@@ -109,6 +115,7 @@ export function loadConfig(source: ConfigSource): ServerConfig {
       env.VALIDATE_RESULTS ?? file.validateResults ?? true,
       problems,
     ),
+    invariants: readBoolean('invariants (INVARIANTS)', env.INVARIANTS ?? file.invariants ?? true, problems),
     droppedProperties: readChoice(
       'droppedProperties (DROPPED_PROPERTIES)',
       env.DROPPED_PROPERTIES ?? file.droppedProperties ?? 'drop',

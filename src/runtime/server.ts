@@ -57,12 +57,15 @@ export function buildServer(options: ServerOptions): BuiltServer {
     const basePath = config.basePaths[id];
     if (setup === undefined || basePath === undefined)
       throw new Error(`No binding or base path for FHIR version ${id}`);
+    // Parses every invariant expression of the version now, rather than on the first write.
+    if (config.invariants) setup.binding.invariants?.({ resourceType: 'Parameters' });
     const handler = createFhirHandler({
       binding: setup.binding,
       services: setup.services(store),
       transactions: store,
       updateCreate: config.updateCreate,
       validateResults: config.validateResults,
+      invariants: config.invariants,
       droppedProperties: config.droppedProperties,
       onDropped: (service, paths) => logger.warn({ service, dropped: paths }, 'result properties dropped'),
       onOmitted: (reason) => logger.warn({ reason }, 'bundle entry left out'),

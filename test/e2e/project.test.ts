@@ -249,6 +249,25 @@ for (const store of ['sqlite', 'postgres'] as const) {
             400,
           );
           assert.match(invalid, /gender/);
+          // A well-formed Observation that breaks obs-6 (a value and a dataAbsentReason): 422, nothing stored.
+          const stored = async () => (await request(url('/Observation?_count=1000'))).body.entry?.length ?? 0;
+          const before = await stored();
+          const obs6 = assertOutcome(
+            await request(url('/Observation'), {
+              method: 'POST',
+              headers: json,
+              body: {
+                resourceType: 'Observation',
+                status: 'final',
+                code: { text: 'weight' },
+                valueQuantity: { value: 70, unit: 'kg' },
+                dataAbsentReason: { text: 'unknown' },
+              },
+            }),
+            422,
+          );
+          assert.match(obs6, /obs-6: /);
+          assert.equal(await stored(), before);
           assertOutcome(await request(url('/Patient/does-not-exist')), 404);
           assertOutcome(await request(url('/NotAType/1')), 404);
         });

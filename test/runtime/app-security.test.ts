@@ -412,6 +412,16 @@ describe('a started project with security off', function () {
       assert.ok(s.project.warnings.includes(SECURITY_OFF_WARNING));
       assert.equal((await s.call('/r4/Patient')).status, 200);
       assert.equal((await s.call('/auth/token', undefined, { method: 'POST' })).status, 404);
+      assert.ok(!s.project.warnings.some((w) => w.startsWith('invariants are off')));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('warns at start when invariant checks are off', async () => {
+    const s = await start({}, { SECURITY: 'off', INVARIANTS: 'false' });
+    try {
+      assert.ok(s.project.warnings.some((w) => w.startsWith('invariants are off (INVARIANTS=false)')));
     } finally {
       await s.close();
     }

@@ -40,6 +40,20 @@ describe('runtime config: file plus environment, validated at start', () => {
     assert.deepEqual(config.store, { kind: 'sqlite', path: 'data/fhir.sqlite' });
     assert.equal(config.bodyLimit, 1024 * 1024);
     assert.equal(config.logLevel, 'info');
+    assert.equal(config.invariants, true);
+  });
+
+  it('turns invariant checks off by file or by INVARIANTS, and refuses anything but a boolean', () => {
+    const file = path.join(dir, 'fhirgen.config.json');
+    writeFileSync(file, JSON.stringify({ invariants: false }));
+    assert.equal(loadConfig({ file, env: {}, available: AVAILABLE }).invariants, false);
+    assert.equal(loadConfig({ env: { INVARIANTS: 'false' }, available: AVAILABLE }).invariants, false);
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ env: { INVARIANTS: 'sometimes' }, available: AVAILABLE })).filter((p) =>
+        p.includes('INVARIANTS'),
+      ).length,
+      1,
+    );
   });
 
   it('reads the file, and the environment overrides it', () => {

@@ -19,7 +19,7 @@ export const ISSUE_CODES = [
 export type IssueCode = (typeof ISSUE_CODES)[number];
 
 export interface OutcomeIssue {
-  severity: 'fatal' | 'error' | 'information';
+  severity: 'fatal' | 'error' | 'warning' | 'information';
   code: IssueCode;
   diagnostics: string;
   /** FHIRPath of the offending element (STU3 and later). */

@@ -89,6 +89,11 @@ export class FhirValidator {
     return toOperationOutcome(result.issues, this.meta.issueLocation);
   }
 
+  /** Where this version's OperationOutcome puts an issue's FHIRPath: `expression` (STU3, R4) or `location` (DSTU2). */
+  get issueLocation(): 'expression' | 'location' {
+    return this.meta.issueLocation;
+  }
+
   /** Makes every resource type's validator ready now rather than at first use; returns how many. */
   loadAll(): number {
     for (const type of this.resourceTypes) this.validatorFor(type);

@@ -151,7 +151,12 @@ export async function startProject(
       ...built,
       server,
       url,
-      warnings: wiring.warnings,
+      warnings: config.invariants
+        ? wiring.warnings
+        : [
+            ...wiring.warnings,
+            'invariants are off (INVARIANTS=false): resources that break the constraints of their definitions are accepted',
+          ],
       ...(security === undefined ? {} : { security }),
       ...(redirect === undefined ? {} : { redirect }),
       health,

@@ -3,6 +3,9 @@
  * as JSON, the classes' `fromJSON`, and the schemas' `validate`.
  */
 import type { CompartmentParamDef, OutcomeIssue, SearchParamDef, VersionBinding } from '../binding';
+import type { InvariantData } from '../invariants/data';
+import { type FhirpathModel, InvariantEvaluator } from '../invariants/evaluator';
+import { invariantIssues } from '../invariants/outcome';
 import type { SearchTables } from '../search/table';
 
 export interface VersionFactsJson {
@@ -28,6 +31,12 @@ export interface GeneratedParts {
   searchTables: Record<string, unknown>;
   fromJSON(json: unknown, report?: { dropped: { path: string }[] }): unknown;
   validate(json: unknown): { valid: boolean; issues: { code: string; diagnostics: string; path: string }[] };
+  /** The version's invariant data, the engine's model of the version and its ValueSets, read on first use. */
+  invariants?: () => {
+    data: InvariantData;
+    model: FhirpathModel;
+    valueSets: Readonly<Record<string, readonly string[]>>;
+  };
 }
 
 /** Capability elements required before R4 that a server states the same way everywhere. */
@@ -63,6 +72,7 @@ export function createVersionBinding(parts: GeneratedParts): VersionBinding {
       const resource = parts.fromJSON(json, report);
       return { resource, dropped: report.dropped.map((entry) => entry.path) };
     },
+    ...(parts.invariants === undefined ? {} : { invariants: invariantCheck(parts, pathField) }),
     validate(json) {
       return parts.validate(json).issues.map(
         (issue): OutcomeIssue => ({
@@ -87,4 +97,26 @@ function bindingSearchParams(tables: SearchTables): Record<string, SearchParamDe
     });
   }
   return byType;
+}
+
+/**
+ * The binding's invariant check: the evaluator is made (every expression parsed) on the first call,
+ * which the server makes at start for each version it serves (`buildServer`).
+ */
+function invariantCheck(
+  parts: GeneratedParts,
+  pathField: 'expression' | 'location',
+): NonNullable<VersionBinding['invariants']> {
+  let evaluator: InvariantEvaluator | undefined;
+  return (resource) => {
+    if (evaluator === undefined) {
+      const { data, model, valueSets } = (parts.invariants as NonNullable<GeneratedParts['invariants']>)();
+      evaluator = new InvariantEvaluator(data, {
+        model,
+        valueSets,
+        validate: (json) => parts.validate(json).valid,
+      });
+    }
+    return invariantIssues(evaluator.check(resource), pathField);
+  };
 }

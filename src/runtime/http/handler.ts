@@ -34,6 +34,8 @@ export interface FhirHandlerOptions {
   updateCreate?: boolean;
   /** Run the validator over service results too (casting always happens). Default true. */
   validateResults?: boolean;
+  /** Check the constraints (invariants) of incoming resources, when the binding has them. Default true. */
+  invariants?: boolean;
   /** Properties of a result that the version does not define: 500 (`reject`, default) or left out (`drop`). */
   droppedProperties?: 'reject' | 'drop';
   /** Told what `drop` left out, and from which service. */
@@ -67,6 +69,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   const cacheBytes = options.resultCacheBytes ?? DEFAULT_RESULT_CACHE_BYTES;
   const settings: HandlerSettings = {
     binding: options.binding,
+    invariants: options.invariants ?? true,
     services: options.services,
     searchParser: options.searchParser ?? basicSearchParser,
     transactions: options.transactions,

@@ -10,7 +10,7 @@ import { ownStore } from '../store/store-service';
 import { type CastResource, castResult } from './cast';
 import { parseIfMatch } from './negotiation';
 import { resourceResponse } from './respond';
-import { type Call, checkIncoming, serviceMethod, writeCastUse } from './settings';
+import { type Call, checkIncoming, rejectBrokenInvariants, serviceMethod, writeCastUse } from './settings';
 import { castStoredText } from './stored-text';
 import type { FhirResponse } from './types';
 
@@ -127,6 +127,7 @@ export async function patch(call: Call): Promise<FhirResponse> {
   if (issues.some((entry) => entry.severity === 'error' || entry.severity === 'fatal')) {
     throw new FhirHttpError(422, issues);
   }
+  rejectBrokenInvariants(call, after as ResourceJson);
   const options =
     versionId === undefined ? { allowCreate: false } : { ifMatch: versionId, allowCreate: false };
   const result = asUpdateResult(await writer.fn(id, after as ResourceJson, call.ctx, options));

@@ -3,7 +3,7 @@
  * service method for an interaction (405 when it is not implemented) and checking incoming resources
  * before a service sees them (https://hl7.org/fhir/R4/http.html#update: 400 for a wrong type or id).
  */
-import type { ResourceJson, VersionBinding } from '../binding';
+import type { OutcomeIssue, ResourceJson, VersionBinding } from '../binding';
 import type { ServiceContext } from '../contracts';
 import { FhirHttpError, issue } from '../outcome';
 import type { ResourceService, ServiceMap } from '../service';
@@ -46,6 +46,8 @@ export type AuthorizeHook = (info: InteractionInfo, request: FhirRequest) => unk
 
 export interface HandlerSettings {
   binding: VersionBinding;
+  /** Check the constraints (invariants) of incoming resources: an error gives 422. */
+  invariants: boolean;
   services: ServiceMap;
   searchParser: SearchParser;
   transactions: TransactionControl | undefined;
@@ -120,7 +122,26 @@ export function checkIncoming(call: Call, body: unknown, resourceType: string, u
   if (issues.some((entry) => entry.severity === 'error' || entry.severity === 'fatal')) {
     throw new FhirHttpError(400, issues);
   }
+  rejectBrokenInvariants(call, resource);
   return resource;
+}
+
+/**
+ * The invariant issues of a structurally valid resource (none when the server has them off). Writes
+ * report only what rejects; `$validate` reports warnings too.
+ */
+export function invariantIssues(call: Call, resource: ResourceJson): OutcomeIssue[] {
+  const check = call.settings.binding.invariants;
+  return call.settings.invariants && check !== undefined ? check(resource) : [];
+}
+
+/**
+ * A resource that breaks a constraint is well-formed but not processable: 422 Unprocessable Entity
+ * with the OperationOutcome (https://hl7.org/fhir/R4/http.html#2.21.0.10.1). Warnings never block a write.
+ */
+export function rejectBrokenInvariants(call: Call, resource: ResourceJson): void {
+  const errors = invariantIssues(call, resource).filter((entry) => entry.severity === 'error');
+  if (errors.length > 0) throw new FhirHttpError(422, errors);
 }
 
 /**

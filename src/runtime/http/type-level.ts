@@ -3,7 +3,7 @@
  * (https://hl7.org/fhir/R4/http.html#create, https://hl7.org/fhir/R4/operations.html); search is in
  * search.ts.
  */
-import type { OutcomeIssue } from '../binding';
+import type { OutcomeIssue, ResourceJson } from '../binding';
 import { FhirHttpError, issue, operationOutcome } from '../outcome';
 import type { ResourceLike } from '../service';
 import { castResult } from './cast';
@@ -13,6 +13,7 @@ import {
   type Call,
   checkIncoming,
   informational,
+  invariantIssues,
   routeType,
   serviceLabel,
   serviceMethod,
@@ -86,7 +87,13 @@ export function validate(call: Call): FhirResponse {
     issues = [
       issue('error', 'invalid', `The resource is a ${String(resource.resourceType)}, not a ${resourceType}`),
     ];
-  } else issues = call.settings.binding.validate(resource);
+  } else {
+    issues = call.settings.binding.validate(resource);
+    // Constraints presume a well-formed resource: checked once the structure holds, warnings included.
+    if (!issues.some((entry) => entry.severity === 'error')) {
+      issues = [...issues, ...invariantIssues(call, resource as ResourceJson)];
+    }
+  }
   if (issues.length === 0) issues = [informational('No issues found')];
   return { status: 200, headers: {}, body: operationOutcome(issues) };
 }
