@@ -5,6 +5,7 @@
  *   mounted on one embedded SQLite store with its search index), security off, request logging on
  *   (LOG_LEVEL info), a fresh store each round;
  * - `fhirgen-r4`: the same project serving R4 alone (FHIR_VERSIONS=r4);
+ * - `fhirgen-no-invariants`: the default project with invariant checks off (INVARIANTS=false);
  * - `node-fhir-server-core` 2.2.5 (when installed into bench/.cache, see server.bench.ts) and bare
  *   Express, both keeping Patients in a Map in memory (no durability, no index, no validation).
  * Loads: create of a 3.4 KB Patient (bench/rich-patient.ts), read by id, and `Patient?name=` with 10
@@ -41,7 +42,7 @@ const SEARCHED = 'Searchable';
 const READ_ID = 'bench-read';
 const CLOCK_TICKS = 100;
 
-type Target = 'fhirgen' | 'fhirgen-r4' | 'express' | 'node-fhir-server-core';
+type Target = 'fhirgen' | 'fhirgen-r4' | 'fhirgen-no-invariants' | 'express' | 'node-fhir-server-core';
 type Load = 'create' | 'read' | 'search';
 
 /** The 1,000 seeded Patients: 10 of them named `Searchable`, the others 100 other family names. */
@@ -68,6 +69,7 @@ async function startFhirgen(dir: string, target: Target): Promise<Running> {
     STORE: 'sqlite',
     STORE_PATH: path.join(dataDir, 'fhir.sqlite'),
     ...(target === 'fhirgen-r4' ? { FHIR_VERSIONS: 'r4' } : {}),
+    ...(target === 'fhirgen-no-invariants' ? { INVARIANTS: 'false' } : {}),
   };
   const server: StartedServer = await startServer(dir, env);
   const base = `${server.url}/r4`;
@@ -257,7 +259,7 @@ function diskFigures(dataDir: string): { bytes: number; patients: number } {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function main(): Promise<void> {
-  const all: Target[] = ['fhirgen', 'fhirgen-r4', 'express'];
+  const all: Target[] = ['fhirgen', 'fhirgen-r4', 'fhirgen-no-invariants', 'express'];
   if (existsSync(CORE_DIR)) all.push('node-fhir-server-core');
   else process.stdout.write('(node-fhir-server-core not installed in bench/.cache; skipped)\n');
   const wanted = process.env.BENCH_TARGETS?.split(',');
