@@ -13,6 +13,7 @@ import type { FhirVersion, SearchTables } from '../search/table';
 import type { TerminologySource } from '../search/terminology';
 import type { StoreHooks } from '../store/create-store';
 import type { PostgresStore } from '../store/postgres-store';
+import { retryWhileBusy } from '../store/sqlite-busy';
 import type { SqliteStore } from '../store/sqlite-store';
 import type { ResourceStore } from '../store/types';
 import type { VersionModule } from './types';
@@ -95,21 +96,24 @@ export function wireSearch(versions: VersionModule[], settings: SearchSettings):
         return (resourceStore as PostgresStore).reindexIfStale(fingerprint);
       }
       const store = resourceStore as SqliteStore;
-      store.db.exec('CREATE TABLE IF NOT EXISTS fhirgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-      // The index tables exist before the first write: made inside a write's transaction instead, a
-      // rollback of that write (a failed transaction Bundle) would drop them under the indexer.
-      createIndexTables(store.db);
-      const row = store.db.prepare("SELECT value FROM fhirgen_meta WHERE key = 'search_tables'").get() as
-        | { value: string }
-        | undefined;
-      if (row?.value === fingerprint) return 0;
-      const indexed = reindexStore(store.db, indexer);
-      store.db
-        .prepare(
-          "INSERT INTO fhirgen_meta (key, value) VALUES ('search_tables', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        )
-        .run(fingerprint);
-      return indexed;
+      // Instances starting together on one file: see store/sqlite-busy.ts.
+      return retryWhileBusy(() => {
+        store.db.exec('CREATE TABLE IF NOT EXISTS fhirgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+        // The index tables exist before the first write: made inside a write's transaction instead, a
+        // rollback of that write (a failed transaction Bundle) would drop them under the indexer.
+        createIndexTables(store.db);
+        const row = store.db.prepare("SELECT value FROM fhirgen_meta WHERE key = 'search_tables'").get() as
+          | { value: string }
+          | undefined;
+        if (row?.value === fingerprint) return 0;
+        const indexed = reindexStore(store.db, indexer);
+        store.db
+          .prepare(
+            "INSERT INTO fhirgen_meta (key, value) VALUES ('search_tables', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          )
+          .run(fingerprint);
+        return indexed;
+      });
     },
   };
 }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { retryWhileBusy } from '../store/sqlite-busy';
 import { TokenStateCache } from './token-state-cache';
 import {
   type AddressCheck,
@@ -90,11 +91,14 @@ export class SqliteTokenStore implements TokenStore {
   constructor(options: SqliteTokenStoreOptions) {
     this.file = options.file;
     this.db = new Database(options.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    // Several processes may share the file (a restart overlapping the old instance): wait, do not fail.
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    this.db.exec(SCHEMA);
+    // Instances starting together on one state folder: see store/sqlite-busy.ts.
+    retryWhileBusy(() => {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      // Several processes may share the file (a restart overlapping the old instance): wait, do not fail.
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      this.db.exec(SCHEMA);
+    });
     this.statements = this.prepare();
     this.cache = new TokenStateCache({ file: options.file, maxAgeMs: options.stateCacheMs ?? 1000 });
   }

@@ -12,6 +12,7 @@ import { type QueuedWrite, type WriteOutcome, WriteQueue } from './group-commit'
 import { type HistoryText, historyText, packHistoryText } from './history-text';
 import { newResourceId } from './resource-id';
 import { STORE_SCHEMA } from './schema';
+import { retryWhileBusy } from './sqlite-busy';
 import { migrateLayout } from './sqlite-layout';
 import type {
   ResourceStore,
@@ -81,20 +82,23 @@ export class SqliteStore implements ResourceStore {
 
   constructor(options: StoreOptions) {
     this.db = new Database(options.location);
-    if (options.location !== ':memory:') {
-      // WAL lets readers run while a write commits, and survives a crash (https://sqlite.org/wal.html).
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      // Checkpoint every ~16 MB of WAL instead of SQLite's 4 MB: each checkpoint copies the pages
-      // and syncs the file on the request's thread; fewer of them cost less per write (measured ~10%
-      // of a create's store CPU), while reads stay indexed by the WAL index (https://sqlite.org/wal.html#ckpt).
-      this.db.pragma('wal_autocheckpoint = 4000');
-      // Several server processes may share the file (instances behind a load balancer): a writer
-      // waits for another's commit instead of failing with SQLITE_BUSY (https://sqlite.org/c3ref/busy_timeout.html).
-      this.db.pragma('busy_timeout = 5000');
-    }
-    this.db.exec(STORE_SCHEMA);
-    migrateLayout(this.db);
+    // Instances starting together on one file: see sqlite-busy.ts.
+    retryWhileBusy(() => {
+      if (options.location !== ':memory:') {
+        // WAL lets readers run while a write commits, and survives a crash (https://sqlite.org/wal.html).
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        // Checkpoint every ~16 MB of WAL instead of SQLite's 4 MB: each checkpoint copies the pages
+        // and syncs the file on the request's thread; fewer of them cost less per write (measured ~10%
+        // of a create's store CPU), while reads stay indexed by the WAL index (https://sqlite.org/wal.html#ckpt).
+        this.db.pragma('wal_autocheckpoint = 4000');
+        // Several server processes may share the file (instances behind a load balancer): a writer
+        // waits for another's commit instead of failing with SQLITE_BUSY (https://sqlite.org/c3ref/busy_timeout.html).
+        this.db.pragma('busy_timeout = 5000');
+      }
+      this.db.exec(STORE_SCHEMA);
+      migrateLayout(this.db);
+    });
     this.onWrite = options.onWrite;
     this.engine = options.searchEngine ?? idOnlySearch;
     this.statements = prepare(this.db);
