@@ -6,6 +6,12 @@ import { loadExamples, loadValidator, VERSIONS } from './schemas-support';
 const BLANK_NARRATIVE =
   'its narrative holds only whitespace; txt-2 asks for some non-whitespace content (https://hl7.org/fhir/R4/narrative.html#Narrative), and txt-1 (htmlChecks) checks the same';
 
+/** The two narrative constraints a blank narrative breaks (txt-1, txt-2), on `type`'s text. */
+const blankNarrative = (type: string, detail = '') => ({
+  violations: [`txt-1@${type}.text.div`, `txt-2@${type}.text.div`],
+  why: `${BLANK_NARRATIVE}${detail}`,
+});
+
 /**
  * Official examples that break a constraint of their own specification, reviewed one by one: the
  * violations (`key@location`) they must give, and why the example is wrong. Nothing else may fail.
@@ -13,36 +19,21 @@ const BLANK_NARRATIVE =
 const KNOWN_INVALID: Readonly<Record<FhirVersionId, Record<string, { violations: string[]; why: string }>>> =
   {
     r4: {
-      'ActivityDefinition-blood-tubes-supply.json': {
-        violations: ['txt-1@ActivityDefinition.text.div', 'txt-2@ActivityDefinition.text.div'],
-        why: BLANK_NARRATIVE,
-      },
-      'ActivityDefinition-heart-valve-replacement.json': {
-        violations: ['txt-1@ActivityDefinition.text.div', 'txt-2@ActivityDefinition.text.div'],
-        why: BLANK_NARRATIVE,
-      },
-      'EventDefinition-example.json': {
-        violations: ['txt-1@EventDefinition.text.div', 'txt-2@EventDefinition.text.div'],
-        why: BLANK_NARRATIVE,
-      },
-      'Questionnaire-zika-virus-exposure-assessment.json': {
-        violations: ['txt-1@Questionnaire.text.div', 'txt-2@Questionnaire.text.div'],
-        why: `${BLANK_NARRATIVE} (an empty <pre>)`,
-      },
+      'ActivityDefinition-blood-tubes-supply.json': blankNarrative('ActivityDefinition'),
+      'ActivityDefinition-heart-valve-replacement.json': blankNarrative('ActivityDefinition'),
+      'EventDefinition-example.json': blankNarrative('EventDefinition'),
+      'Questionnaire-zika-virus-exposure-assessment.json': blankNarrative(
+        'Questionnaire',
+        ' (an empty <pre>)',
+      ),
     },
     stu3: {
-      'ActivityDefinition-blood-tubes-supply.json': {
-        violations: ['txt-1@ActivityDefinition.text.div', 'txt-2@ActivityDefinition.text.div'],
-        why: BLANK_NARRATIVE,
-      },
-      'ActivityDefinition-heart-valve-replacement.json': {
-        violations: ['txt-1@ActivityDefinition.text.div', 'txt-2@ActivityDefinition.text.div'],
-        why: BLANK_NARRATIVE,
-      },
-      'Questionnaire-zika-virus-exposure-assessment.json': {
-        violations: ['txt-1@Questionnaire.text.div', 'txt-2@Questionnaire.text.div'],
-        why: `${BLANK_NARRATIVE} (an empty <pre>)`,
-      },
+      'ActivityDefinition-blood-tubes-supply.json': blankNarrative('ActivityDefinition'),
+      'ActivityDefinition-heart-valve-replacement.json': blankNarrative('ActivityDefinition'),
+      'Questionnaire-zika-virus-exposure-assessment.json': blankNarrative(
+        'Questionnaire',
+        ' (an empty <pre>)',
+      ),
       'Patient-null.json': {
         violations: ['dom-1@Patient'],
         why: 'its contained Organization has a narrative; dom-1: a contained resource SHALL NOT contain narrative (https://hl7.org/fhir/STU3/domainresource.html#invs)',
