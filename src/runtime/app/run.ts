@@ -70,6 +70,16 @@ export function projectConfig(options: ProjectOptions): ServerConfig {
   return config;
 }
 
+/**
+ * The generated versions this configuration serves. Only they are indexed and mounted: the index of a
+ * version no route searches would cost every write for nothing (enabling it later reindexes at
+ * start). Whatever else opens the store with its index (`npm run load`) indexes the same versions, so
+ * that the server finds the index current.
+ */
+export function servedVersions(versions: VersionModule[], config: ServerConfig): VersionModule[] {
+  return versions.filter((version) => config.versions.includes(version.binding.id));
+}
+
 export async function startProject(
   options: ProjectOptions,
   config: ServerConfig = projectConfig(options),
@@ -99,9 +109,7 @@ export async function startProject(
   let wiring: SecurityWiring | undefined;
   try {
     wiring = await wireSecurity(settings, url, config.publicUrl, options.clients);
-    // Only the versions this configuration serves are indexed and mounted: the index of a version no
-    // route searches would cost every write for nothing (enabling it later reindexes at start).
-    const served = options.versions.filter((version) => config.versions.includes(version.binding.id));
+    const served = servedVersions(options.versions, config);
     const search = wireSearch(served, readSearchSettings(config.sections.search));
     const versions: Record<string, VersionSetup> = {};
     for (const version of served) {

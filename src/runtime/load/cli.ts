@@ -10,13 +10,11 @@
  */
 import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { projectConfig } from '../app/run';
+import { projectConfig, servedVersions } from '../app/run';
 import { readSearchSettings, wireSearch } from '../app/search';
 import type { VersionModule } from '../app/types';
 import { ConfigError, type ServerConfig } from '../config';
-import { createIndexTables } from '../search/sql/indexer';
 import { createStore } from '../store/create-store';
-import type { SqliteStore } from '../store/sqlite-store';
 import type { ResourceStore } from '../store/types';
 import { DEFAULT_BATCH_SIZE, describeInvalid, invalidOutcome, loadFiles } from './loader';
 import { createReporter, summaryLine } from './progress';
@@ -126,16 +124,14 @@ export async function runLoad(run: LoadRun): Promise<number> {
 }
 
 /**
- * The configured store with the search index wired as the server wires it (every version's
- * parameters, so that the server finds its index current at its next start), reindexed if stale.
+ * The configured store with the search index wired as the server wires it (the served versions'
+ * parameters, so that the server finds its index current at its next start), reindexed if stale;
+ * that also makes the index tables before the first write.
  */
 export async function openStore(config: ServerConfig, versions: VersionModule[]): Promise<ResourceStore> {
-  const search = wireSearch(versions, readSearchSettings(config.sections.search));
+  const search = wireSearch(servedVersions(versions, config), readSearchSettings(config.sections.search));
   const store = createStore(config.store, search.store);
   try {
-    // The indexer would create its tables inside the first write's transaction, and a rollback of
-    // that one (a resource the store refuses) would take them away from under its statements.
-    if (store.kind === 'sqlite') createIndexTables((store as SqliteStore).db);
     await search.reindexIfStale(store);
   } catch (error) {
     await store.close();
